@@ -1,0 +1,3 @@
+from iac_ims.cli import main
+
+main()

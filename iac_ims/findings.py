@@ -1,0 +1,65 @@
+"""Findings: what a check reports, in the shape of the JSON contract (INTERFACE.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("error", "warning", "info")
+SEVERITY_RANK = {"info": 1, "warning": 2, "error": 3}
+FAIL_ON_RANK = {"info": 1, "warning": 2, "error": 3, "never": 99}
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    severity: str
+    title: str
+    message: str
+    resource: str | None
+    file: str | None
+    line: int | None
+    end_line: int | None
+    operation: str | None = None
+    scope: str | None = None
+    evidence: list[str] = field(default_factory=list)
+    fix: str | None = None
+    suppressed: bool = False
+    suppression_reason: str | None = None
+
+    def sort_key(self) -> tuple:
+        return (
+            self.file or "",
+            self.line or 0,
+            self.rule_id,
+            self.resource or "",
+            self.operation or "",
+            self.scope or "",
+            self.message,
+        )
+
+    def identity(self) -> tuple:
+        """What makes two findings the same finding (used to drop exact duplicates)."""
+        return (self.rule_id, self.resource, self.file, self.line, self.operation, self.scope, self.message)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rule_id": self.rule_id,
+            "severity": self.severity,
+            "title": self.title,
+            "message": self.message,
+            "resource": self.resource,
+            "file": self.file,
+            "line": self.line,
+            "end_line": self.end_line,
+        }
+        if self.operation is not None:
+            out["operation"] = self.operation
+        if self.scope is not None:
+            out["scope"] = self.scope
+        out["evidence"] = list(self.evidence)
+        out["fix"] = self.fix
+        out["suppressed"] = self.suppressed
+        if self.suppression_reason:
+            out["suppression_reason"] = self.suppression_reason
+        return out

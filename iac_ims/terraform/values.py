@@ -1,0 +1,106 @@
+"""Values produced by evaluating Terraform expressions.
+
+Known values are plain Python: None, bool, int, float, str, list, dict (object/map).
+Anything that cannot be known before `terraform apply` (or at all, statically) is an
+`Unknown`, which remembers why and what it depends on, and propagates through every
+operation that consumes it.  A `Reference` is an unknown value that still says *which*
+resource (instance) and attribute it points at, so that the IAM layer can draw an edge
+from an assignment to the role it names even though the role's ID is computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value that cannot be resolved statically.
+
+    `reason` is a short human sentence ("variable \"x\" has no value");
+    `depends_on` names what it came from ("var.x", "data.huaweicloud_identity_role.r").
+    """
+
+    reason: str
+    depends_on: tuple[str, ...] = ()
+
+    @staticmethod
+    def combine(values: Iterable[Any], reason: str | None = None) -> "Unknown":
+        """The unknown result of an operation over `values`, at least one of which is unknown."""
+        unknowns = [v for v in values if isinstance(v, Unknown)]
+        deps: list[str] = []
+        for u in unknowns:
+            for d in u.depends_on:
+                if d not in deps:
+                    deps.append(d)
+        if reason is None:
+            reason = unknowns[0].reason if unknowns else "unknown value"
+        return Unknown(reason, tuple(deps))
+
+
+@dataclass(frozen=True)
+class Reference(Unknown):
+    """An unknown attribute of a known resource instance, e.g. `huaweicloud_identity_role.x.id`.
+
+    `address` is the resource address including any module path and instance key
+    (`module.iam.huaweicloud_identity_role.r["ops"]`); `attribute` the attribute path
+    after it (`("id",)`).  `instance_keys_known` is False when a splat or an unknown index
+    was used, so the reference names the resource but not one instance of it.
+    """
+
+    address: str = ""
+    attribute: tuple[str, ...] = ()
+    instance_keys_known: bool = True
+
+
+@runtime_checkable
+class Traversable(Protocol):
+    """An object value that computes attribute and index access itself.
+
+    The evaluator calls these for `x.attr` and `x[key]` when `x` is such an object; it is how
+    a resource or module reference yields known attributes (a role's `name`) and references
+    for computed ones (its `id`).
+    """
+
+    def traverse_attr(self, name: str) -> Any: ...
+
+    def traverse_index(self, key: Any) -> Any: ...
+
+
+def is_known(value: Any) -> bool:
+    """True when `value` contains no Unknown anywhere (deep)."""
+    return first_unknown(value) is None
+
+
+def first_unknown(value: Any, _depth: int = 0) -> Unknown | None:
+    """The first Unknown found inside `value` (depth-first), or None."""
+    if isinstance(value, Unknown):
+        return value
+    if _depth > 200:
+        return Unknown("value nested too deeply")
+    if isinstance(value, dict):
+        for v in value.values():
+            u = first_unknown(v, _depth + 1)
+            if u is not None:
+                return u
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            u = first_unknown(v, _depth + 1)
+            if u is not None:
+                return u
+    return None
+
+
+@dataclass
+class Diagnostic:
+    """Something the reading layer wants reported (IMS900/IMS901/IMS902), with its location."""
+
+    rule_id: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    end_line: int | None = None
+    column: int | None = None
+    address: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
