@@ -104,3 +104,12 @@ class Diagnostic:
     column: int | None = None
     address: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PartialJson(Unknown):
+    """`jsonencode(v)` where `v` has unknown parts: the JSON text is unknown, but its structure
+    is not.  The policy layer reads `value` (with Unknowns at the unknown leaves) instead of
+    giving up on the whole policy; `jsondecode` of it gives `value` back."""
+
+    value: Any = None
