@@ -1,0 +1,309 @@
+"""Terraform files -> blocks with locations (python-hcl2's Lark tree for `.tf`, json for `.tf.json`).
+
+A file that cannot be read or parsed yields one IMS900 diagnostic with its location and no
+blocks; it never stops the scan.  Expressions are kept as parse trees for the evaluator.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from iac_ims.terraform.values import Diagnostic
+
+MAX_FILE_BYTES = 4 * 1024 * 1024  # a larger .tf is reported, not parsed (python-hcl2: ~200 B RSS/byte)
+PARSE_TIMEOUT_S = 10.0  # python-hcl2 can be exponential on some malformed input
+
+_DIRECTIVE_LINE = re.compile(r"(?:#|//|/\*)\s*(iac-ims:[^\n]*?)\s*(?:\*/\s*)?$")
+
+
+@dataclass
+class JsonExpr:
+    """An expression written in Terraform's JSON syntax: strings are templates."""
+
+    value: Any
+
+
+@dataclass
+class Attribute:
+    name: str
+    expr: Any  # lark.Tree or JsonExpr
+    line: int
+    end_line: int
+
+
+@dataclass
+class Block:
+    type: str
+    labels: tuple[str, ...]
+    attributes: dict[str, Attribute]
+    blocks: list["Block"]
+    file: str  # path relative to the scan root, '/'-separated
+    line: int
+    end_line: int
+    directives: list[tuple[int, str]] = field(default_factory=list)  # (line, "iac-ims:...") of a top-level block
+
+    def child_blocks(self, type_: str) -> list["Block"]:
+        return [b for b in self.blocks if b.type == type_]
+
+
+@dataclass
+class ParsedFile:
+    path: Path
+    rel: str
+    blocks: list[Block] = field(default_factory=list)
+    directives: list[tuple[int, str]] = field(default_factory=list)  # (line, "iac-ims:...")
+    comment_lines: frozenset[int] = frozenset()  # lines holding only a comment
+    top_attributes: dict[str, Attribute] = field(default_factory=dict)  # tfvars files
+    error: Diagnostic | None = None
+
+
+class ParseTimeout(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt a runaway parse.  Only the main thread can take signals; elsewhere no limit."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def _raise(signum: int, frame: Any) -> None:
+        raise ParseTimeout()
+
+    previous = signal.signal(signal.SIGALRM, _raise)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _error(rel: str, message: str, line: int | None = None, column: int | None = None) -> Diagnostic:
+    where = f" at line {line}" + (f", column {column}" if column else "") if line else ""
+    return Diagnostic("IMS900", f"{message}{where}", file=rel, line=line or 1, end_line=line or 1, column=column)
+
+
+def read_source(path: Path, rel: str) -> tuple[str | None, Diagnostic | None]:
+    """The text of a Terraform file, or the IMS900 that says why it cannot be read."""
+    try:
+        if not path.is_file():
+            return None, _error(rel, "not a regular file")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, _error(rel, f"file is too large to scan ({size} bytes; limit {MAX_FILE_BYTES})")
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, _error(rel, f"cannot read file: {exc.strerror or exc}")
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        return None, _error(rel, "file contains a NUL byte (binary?)", line)
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, _error(rel, "file is not valid UTF-8", line, column)
+
+
+def find_directives(text: str) -> tuple[list[tuple[int, str]], frozenset[int]]:
+    """`iac-ims:` comments with their lines, and the set of lines that hold only a comment."""
+    directives: list[tuple[int, str]] = []
+    comment_only: set[int] = set()
+    if "iac-ims:" not in text:
+        return directives, frozenset()
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith(("#", "//", "/*", "*")):
+            comment_only.add(number)
+        if "iac-ims:" in line:
+            match = _DIRECTIVE_LINE.search(line)
+            if match:
+                directives.append((number, match.group(1)))
+    return directives, frozenset(comment_only)
+
+
+def parse_file(path: Path, rel: str) -> ParsedFile:
+    parsed = ParsedFile(path=path, rel=rel)
+    text, error = read_source(path, rel)
+    if error is not None:
+        parsed.error = error
+        return parsed
+    assert text is not None
+    parsed.directives, parsed.comment_lines = find_directives(text)
+    if rel.endswith(".json"):
+        parsed.blocks, parsed.error = _parse_json(text, rel)
+    else:
+        parsed.blocks, parsed.top_attributes, parsed.error = parse_hcl_text(text, rel)
+    if parsed.directives:
+        attach_directives(parsed)
+    return parsed
+
+
+def attach_directives(parsed: ParsedFile) -> None:
+    """Give each top-level block the directives inside it or in the comment lines directly above."""
+    for block in parsed.blocks:
+        above: set[int] = set()
+        line = block.line - 1
+        while line in parsed.comment_lines:
+            above.add(line)
+            line -= 1
+        block.directives = [
+            (n, text) for n, text in parsed.directives if block.line <= n <= block.end_line or n in above
+        ]
+
+
+def parse_hcl_text(text: str, rel: str) -> tuple[list[Block], dict[str, Attribute], Diagnostic | None]:
+    from hcl2.api import parses_to_tree
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+    try:
+        with _time_limit(PARSE_TIMEOUT_S):
+            tree = parses_to_tree(text)
+            blocks, attributes = _body(tree.children[0], rel)
+            return blocks, attributes, None
+    except ParseTimeout:
+        return [], {}, _error(rel, f"parsing took longer than {PARSE_TIMEOUT_S:g} s (malformed input?); file skipped")
+    except UnexpectedToken as exc:
+        found = exc.token.type if exc.token.type != "$END" else "end of file"
+        return [], {}, _error(rel, f"syntax error: unexpected {found}", exc.line, exc.column)
+    except (UnexpectedCharacters, UnexpectedEOF, UnexpectedInput) as exc:
+        line = getattr(exc, "line", None)
+        column = getattr(exc, "column", None)
+        if line is None or line < 0:
+            line = text.count("\n") + 1
+        return [], {}, _error(rel, "syntax error", line, column if column and column > 0 else None)
+    except RecursionError:
+        return [], {}, _error(rel, "syntax error: nesting too deep to parse")
+    except Exception as exc:  # python-hcl2 raises VisitError/RuntimeError on some inputs
+        return [], {}, _error(rel, f"syntax error ({type(exc).__name__})")
+
+
+def _token_text(node: Any) -> str:
+    """Name of an identifier / keyword / label node."""
+    from lark import Token
+
+    if isinstance(node, Token):
+        return str(node)
+    if node.data == "string":
+        return "".join(str(part.children[0]) for part in node.children if getattr(part, "data", None) == "string_part")
+    return "".join(_token_text(c) for c in node.children)
+
+
+def _body(body: Any, rel: str) -> tuple[list[Block], dict[str, Attribute]]:
+    from lark import Tree
+
+    attributes: dict[str, Attribute] = {}
+    blocks: list[Block] = []
+    for item in body.children:
+        if not isinstance(item, Tree):
+            continue
+        if item.data == "attribute":
+            name = _token_text(item.children[0])
+            attributes[name] = Attribute(name, item.children[-1], item.meta.line, item.meta.end_line)
+        elif item.data == "block":
+            blocks.append(_block(item, rel))
+    return blocks, attributes
+
+
+def _block(node: Any, rel: str) -> Block:
+    from lark import Token
+
+    head: list[str] = []
+    body = None
+    for child in node.children:
+        if isinstance(child, Token):
+            continue
+        if child.data == "body":
+            body = child
+        elif child.data in ("identifier", "keyword", "literal_value", "string"):
+            head.append(_token_text(child))
+    blocks, attributes = _body(body, rel) if body is not None else ([], {})
+    return Block(head[0], tuple(head[1:]), attributes, blocks, rel, node.meta.line, node.meta.end_line)
+
+
+# ---- Terraform JSON syntax -------------------------------------------------------------
+
+_LABEL_DEPTH = {"resource": 2, "data": 2, "variable": 1, "module": 1, "output": 1, "provider": 1, "locals": 0, "terraform": 0}
+
+
+def _parse_json(text: str, rel: str) -> tuple[list[Block], Diagnostic | None]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [], _error(rel, f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno)
+    except RecursionError:
+        return [], _error(rel, "JSON nesting too deep to parse")
+    if not isinstance(document, dict):
+        return [], _error(rel, "a .tf.json file must hold a JSON object", 1)
+    finder = _LineFinder(text)
+    blocks: list[Block] = []
+    for kind, content in document.items():
+        depth = _LABEL_DEPTH.get(kind)
+        if depth is None:
+            continue
+        for labels, body in _json_label_walk(content, depth):
+            line = finder.line_of(labels[-1] if labels else kind)
+            if kind == "locals" and isinstance(body, dict):
+                attrs = {k: Attribute(k, JsonExpr(v), finder.line_of(k), finder.line_of(k)) for k, v in body.items()}
+                blocks.append(Block(kind, (), attrs, [], rel, line, line))
+                continue
+            bodies = body if isinstance(body, list) else [body]
+            for one in bodies:
+                if isinstance(one, dict):
+                    blocks.append(_json_block(kind, tuple(labels), one, rel, finder, line))
+    return blocks, None
+
+
+def _json_label_walk(content: Any, depth: int) -> Iterator[tuple[list[str], Any]]:
+    if depth == 0:
+        yield [], content
+        return
+    if not isinstance(content, dict):
+        return
+    for key, inner in content.items():
+        for labels, body in _json_label_walk(inner, depth - 1):
+            yield [key, *labels], body
+
+
+_NESTED_BLOCK_TYPES = {"project_role", "enterprise_project_roles", "dynamic", "content", "lifecycle", "validation"}
+
+
+def _json_block(kind: str, labels: tuple[str, ...], body: dict, rel: str, finder: "_LineFinder", line: int) -> Block:
+    attributes: dict[str, Attribute] = {}
+    blocks: list[Block] = []
+    for key, value in body.items():
+        if key in _NESTED_BLOCK_TYPES and isinstance(value, (dict, list)):
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                if isinstance(item, dict):
+                    blocks.append(_json_block(key, (), item, rel, finder, line))
+            continue
+        attributes[key] = Attribute(key, JsonExpr(value), line, line)
+    return Block(kind, labels, attributes, blocks, rel, line, line)
+
+
+class _LineFinder:
+    """Approximate lines for JSON keys (the json module keeps no positions)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.cursor = 0
+
+    def line_of(self, key: str) -> int:
+        needle = json.dumps(key)
+        index = self.text.find(needle, self.cursor)
+        if index < 0:
+            index = self.text.find(needle)
+        if index < 0:
+            return 1
+        self.cursor = index + len(needle)
+        return self.text.count("\n", 0, index) + 1
