@@ -1,0 +1,110 @@
+"""What every check sees: the IAM model, the graph, the catalogue and the declared intents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from iac_ims.catalog import Catalog, Operation
+from iac_ims.directives import IntentItem, split_method_path
+from iac_ims.findings import Finding
+from iac_ims.graph import IamGraph
+from iac_ims.iam.model import CUSTOM, IamModel, Role
+from iac_ims.iam.policy import explicit_actions
+from iac_ims.terraform.values import Diagnostic
+
+
+@dataclass
+class IntentProblem:
+    item: IntentItem
+    message: str
+    fix: str | None
+
+
+@dataclass
+class CheckContext:
+    model: IamModel
+    graph: IamGraph
+    catalog: Catalog
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    config_intents: dict[str, list[str]] = field(default_factory=dict)
+
+    # ---- findings
+    def finding(self, rule_id: str, instance: Any, message: str, *, line: int | None = None,
+                end_line: int | None = None, operation: str | None = None, scope: str | None = None,
+                evidence: list[str] | None = None, fix: str | None = None, severity: str | None = None,
+                resource: str | None = None, file: str | None = None) -> Finding:
+        meta = self.catalog.rules.get(rule_id)
+        return Finding(
+            rule_id=rule_id,
+            severity=severity or (meta.severity if meta else "error"),
+            title=meta.title if meta else rule_id,
+            message=message,
+            resource=resource if resource is not None else (instance.address if instance is not None else None),
+            file=file if file is not None else (instance.file if instance is not None else None),
+            line=line if line is not None else (instance.line if instance is not None else None),
+            end_line=end_line if end_line is not None else (instance.end_line if instance is not None else None),
+            operation=operation,
+            scope=scope,
+            evidence=[e for e in (evidence or []) if e],
+            fix=fix,
+        )
+
+    # ---- intents
+    def declared_intents(self, address: str, comments: list[IntentItem]) -> list[IntentItem]:
+        items = list(comments)
+        base = address.split("[", 1)[0] if address.endswith("]") else address
+        for key in dict.fromkeys((address, base)):
+            for text in self.config_intents.get(key, []):
+                items.append(IntentItem(str(text), 0))
+        return items
+
+    def resolve_intents(self, items: list[IntentItem]) -> tuple[list[tuple[IntentItem, Operation]], list[IntentProblem]]:
+        operations: list[tuple[IntentItem, Operation]] = []
+        problems: list[IntentProblem] = []
+        for item in items:
+            operation = self.catalog.operations.get(item.text)
+            if operation is not None:
+                operations.append((item, operation))
+                continue
+            api = split_method_path(item.text)
+            if api is not None:
+                matches = self.catalog.operations_for_api(*api)
+                if len(matches) == 1:
+                    operations.append((item, matches[0]))
+                    continue
+                if matches:
+                    ids = ", ".join(op.id for op in matches)
+                    problems.append(IntentProblem(item, f"intent {item.text!r} names several operations: {ids}",
+                                                  f"name one of the operation IDs instead: {ids}"))
+                    continue
+            from iac_ims.suggest import closest
+
+            candidates = closest(item.text, self.catalog.operations.keys(), n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(candidates)}?" if candidates else ""
+            problems.append(IntentProblem(item, f"intent {item.text!r} names no known IMS operation{hint}",
+                                          f"use an operation ID from `iac-ims catalog`" +
+                                          (f", e.g. {candidates[0]}" if candidates else "")))
+        return operations, problems
+
+    def role_intents(self, role: Role) -> list[IntentItem]:
+        if role.kind != CUSTOM:
+            return []
+        return self.declared_intents(role.key, role.intents)
+
+    def inferred_operations(self, role: Role) -> list[Operation]:
+        """A custom role without declared intents is meant to perform what it names explicitly."""
+        if role.kind != CUSTOM or role.policy is None:
+            return []
+        named = self._explicit(role.key)
+        return [op for op in self.catalog.operations.values()
+                if op.actions and not op.deprecated and all(a in named for a in op.actions)]
+
+    def _explicit(self, role_key: str) -> set[str]:
+        return self._explicit_cache.setdefault(
+            role_key, explicit_actions(self.model.roles[role_key].policy, self.catalog.actions))
+
+    @cached_property
+    def _explicit_cache(self) -> dict[str, set[str]]:
+        return {}

@@ -1,0 +1,153 @@
+"""IMS200-IMS204: where roles are assigned, and whether that scope can work for IMS."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from iac_ims.checks import register
+from iac_ims.checks.context import CheckContext
+from iac_ims.findings import Finding
+from iac_ims.iam.model import CUSTOM, DOMAIN, ENTERPRISE_PROJECT, Assignment
+from iac_ims.iam.policy import ims_actions_named
+from iac_ims.suggest import edit_distance
+
+MAX_NAMED = 8  # operations named in one message before "and N more"
+TYPO_DISTANCE = 2  # edits between a role name and a known one that make it a likely typo
+
+
+def _names(items: list[str]) -> str:
+    shown = ", ".join(items[:MAX_NAMED])
+    return shown + (f" and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else "")
+
+
+def _evidence(assignment: Assignment) -> list[str]:
+    return [*assignment.principals, assignment.key if assignment.via == "assignment" else assignment.resource,
+            assignment.role]
+
+
+def _has_ims_actions(ctx: CheckContext, role_key: str) -> bool:
+    role = ctx.model.roles[role_key]
+    return role.kind == CUSTOM and role.policy is not None and bool(
+        ims_actions_named(role.policy, ctx.catalog, effect="Allow"))
+
+
+@register("scope")
+def scope_findings(ctx: CheckContext) -> Iterable[Finding]:
+    yield from _enterprise_project_assignments(ctx)
+    yield from _domain_only_roles(ctx)
+    yield from _assignments_without_scope(ctx)
+    yield from _unassigned_roles(ctx)
+    yield from _misspelt_role_names(ctx)
+
+
+def _enterprise_project_assignments(ctx: CheckContext) -> Iterable[Finding]:
+    """IMS200: an enterprise-project assignment whose role's IMS operations cannot go through it."""
+    for assignment in ctx.model.assignments:
+        role = ctx.model.roles[assignment.role]
+        if assignment.scope is None or assignment.scope.kind != ENTERPRISE_PROJECT or role.kind != CUSTOM:
+            continue
+        operations = ctx.graph.role_operations(role.key)
+        if not operations:
+            continue
+        lost = [op.id for op in operations if not op.enterprise_project]
+        kept = [op.id for op in operations if op.enterprise_project]
+        if not lost:
+            continue
+        scope_fix = 'assign the role at project scope (project_id) or to all projects (project_id = "all")'
+        if not kept:
+            yield ctx.finding(
+                "IMS200", assignment.instance,
+                f"{role.label} is assigned at enterprise-project scope, but none of its IMS operations "
+                f"({_names(lost)}) can be granted through an enterprise project: the assignment gives "
+                "nothing in IMS",
+                line=assignment.line, end_line=assignment.end_line, scope=ENTERPRISE_PROJECT,
+                evidence=_evidence(assignment), fix=scope_fix)
+        elif not ctx.role_intents(role):
+            yield ctx.finding(
+                "IMS200", assignment.instance,
+                f"{role.label} is assigned at enterprise-project scope, where {_names(lost)} cannot be granted "
+                f"(only {_names(kept)} work through an enterprise project)",
+                line=assignment.line, end_line=assignment.end_line, scope=ENTERPRISE_PROJECT, severity="info",
+                evidence=_evidence(assignment),
+                fix=f"if the role is meant for {lost[0]}, {scope_fix}; declare intents to make this precise")
+
+
+def _domain_only_roles(ctx: CheckContext) -> Iterable[Finding]:
+    """IMS201: a custom role with IMS actions assigned only at global-service scope."""
+    by_role: dict[str, list[Assignment]] = {}
+    for assignment in ctx.model.assignments:
+        by_role.setdefault(assignment.role, []).append(assignment)
+    for role_key, assignments in by_role.items():
+        if not _has_ims_actions(ctx, role_key):
+            continue
+        if any(a.scope is None or a.scope.kind != DOMAIN for a in assignments):
+            continue
+        role = ctx.model.roles[role_key]
+        for assignment in assignments:
+            yield ctx.finding(
+                "IMS201", assignment.instance,
+                f"{role.label} grants IMS actions but is assigned only at global-service scope "
+                f"({assignment.scope.origin}); IMS is a project-level service and gains nothing from it",
+                line=assignment.line, end_line=assignment.end_line, scope=DOMAIN, evidence=_evidence(assignment),
+                fix='assign it at project scope (project_id, or project_id = "all" for all projects)'
+                if assignment.via == "assignment" else "list the role in project_role or all_resources_roles")
+
+
+def _assignments_without_scope(ctx: CheckContext) -> Iterable[Finding]:
+    """IMS202: no scope, or more than one."""
+    for assignment in ctx.model.assignments:
+        if assignment.scope is None and assignment.scope_problem:
+            yield ctx.finding(
+                "IMS202", assignment.instance,
+                f"{assignment.resource} {assignment.scope_problem}: a role assignment needs exactly one scope",
+                line=assignment.line, end_line=assignment.end_line, evidence=_evidence(assignment),
+                fix="set exactly one of domain_id, project_id, enterprise_project_id")
+
+
+def _unassigned_roles(ctx: CheckContext) -> Iterable[Finding]:
+    """IMS203: a custom role with IMS actions that nothing in the scanned code assigns."""
+    assigned = {a.role for a in ctx.model.assignments}
+    unresolved = sum(1 for a in ctx.model.assignments if ctx.model.roles[a.role].unresolved is not None)
+    for role in ctx.model.custom_roles():
+        if role.key in assigned or not _has_ims_actions(ctx, role.key):
+            continue
+        note = f" ({unresolved} role references could not be resolved and may name it)" if unresolved else ""
+        yield ctx.finding(
+            "IMS203", role.instance, f"{role.label} grants IMS actions but nothing in the scanned code assigns it{note}",
+            evidence=[role.key], fix="assign it to a group or agency at project scope, or remove it")
+
+
+def _misspelt_role_names(ctx: CheckContext) -> Iterable[Finding]:
+    """IMS204: a role named by text that matches nothing known."""
+    known: dict[str, str] = {}
+    for role in ctx.catalog.system_roles:
+        for name in (role.display_name, role.name, *role.former_names):
+            if name:
+                known.setdefault(name, role.display_name)
+    for role in ctx.model.custom_roles():
+        if isinstance(role.display_name, str):
+            known.setdefault(role.display_name, role.display_name)
+    seen: set[tuple] = set()
+    for mention in ctx.model.mentions:
+        if mention.resolved or (mention.text, mention.instance.address, mention.line) in seen:
+            continue
+        seen.add((mention.text, mention.instance.address, mention.line))
+        limit = min(TYPO_DISTANCE, max(1, len(mention.text) // 4))
+        near = sorted(((edit_distance(mention.text.lower(), name.lower(), limit + 1), name) for name in known),
+                      key=lambda pair: (pair[0], pair[1]))
+        close = [name for distance, name in near if distance <= limit]
+        if close:
+            meant = known[close[0]]
+            yield ctx.finding(
+                "IMS204", mention.instance,
+                f"role {mention.text!r} ({mention.where}) is not a role of the scanned code nor a known system "
+                f"role; did you mean {meant!r}? The provider can skip an unknown name silently",
+                line=mention.line, end_line=mention.line, evidence=[mention.instance.address, mention.text],
+                fix=f"use {meant!r}")
+        else:
+            yield ctx.finding(
+                "IMS204", mention.instance,
+                f"role {mention.text!r} ({mention.where}) is not a role of the scanned code nor a system role "
+                "iac-ims knows; check the name against the console",
+                line=mention.line, end_line=mention.line, severity="info",
+                evidence=[mention.instance.address, mention.text])

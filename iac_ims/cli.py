@@ -1,0 +1,290 @@
+"""The `iac-ims` command: parse options, call the pipeline, pick a reporter.  Nothing else."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from iac_ims import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "github")
+
+
+class UsageProblem(Exception):
+    """A usage or configuration error: one line on stderr, exit 2."""
+
+
+def _fail_usage(message: str) -> None:
+    click.echo(f"iac-ims: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="iac-ims")
+def cli() -> None:
+    """Pre-plan checks of Huawei Cloud IAM in Terraform for Image Management Service permissions."""
+
+
+def _parse_var(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise UsageProblem(f"--var expects NAME=VALUE, got {text!r}")
+    name, raw = text.split("=", 1)
+    return name.strip(), _var_value(raw)
+
+
+def _var_value(raw: str) -> Any:
+    """`--var` values: HCL literals for lists/maps/numbers/bools, otherwise the raw string."""
+    stripped = raw.strip()
+    if stripped[:1] in ("[", "{") or stripped in ("true", "false", "null") or _is_number(stripped):
+        from iac_ims.terraform.context import SimpleContext
+        from iac_ims.terraform.evaluate import evaluate
+        from iac_ims.terraform.hclparse import parse_expression
+
+        try:
+            return evaluate(parse_expression(stripped), SimpleContext())
+        except ValueError:
+            return raw
+    return raw
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _settings(paths: tuple[str, ...], config_file: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """Effective settings: command-line options over the config file over defaults."""
+    from iac_ims.config import ConfigError, find_config, load_file
+
+    try:
+        config = load_file(Path(config_file)) if config_file else find_config(Path(paths[0] if paths else "."))
+    except ConfigError as exc:
+        raise UsageProblem(str(exc)) from None
+    values = config.values
+    base = config.base or Path(".")
+
+    def relative(items: list[str]) -> list[str]:
+        return [str(base / p) if not Path(p).is_absolute() else p for p in items]
+
+    settings = {
+        "fail_on": options.get("fail_on") or values.get("fail_on", "error"),
+        "skip_rules": [*values.get("skip_rules", []), *options.get("skip_rule", ())],
+        "only_rules": [*values.get("only_rules", []), *options.get("only_rule", ())],
+        "severity": dict(values.get("severity", {})),
+        "intents": dict(values.get("intents", {})),
+        "var_files": [*relative(values.get("var_files", [])), *options.get("var_file", ())],
+        "vars": {**values.get("vars", {}), **dict(_parse_var(v) for v in options.get("var", ()))},
+        "catalog": [*relative(values.get("catalog", [])), *options.get("catalog", ())],
+        "baseline": options.get("baseline") or (relative([values["baseline"]])[0] if "baseline" in values else None),
+        "config_source": config.source,
+    }
+    return settings
+
+
+def _check_paths(paths: tuple[str, ...]) -> list[str]:
+    chosen = list(paths) or ["."]
+    for path in chosen:
+        if not Path(path).exists():
+            raise UsageProblem(f"path does not exist: {path}")
+    return chosen
+
+
+def _scan_options(settings: dict[str, Any]) -> Any:
+    from iac_ims.scan import ScanOptions
+
+    return ScanOptions(variables=settings["vars"], var_files=settings["var_files"], catalog_files=settings["catalog"],
+                       skip_rules=settings["skip_rules"], only_rules=settings["only_rules"],
+                       severity=settings["severity"], intents=settings["intents"], baseline=settings["baseline"])
+
+
+def _guarded(run: Any) -> None:
+    """Usage/config errors -> exit 2 with one line; anything unexpected -> exit 3."""
+    from iac_ims.catalog import CatalogError
+    from iac_ims.suppress import BaselineError
+
+    try:
+        run()
+    except (UsageProblem, CatalogError, BaselineError) as exc:
+        _fail_usage(str(exc))
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so, ask for a report
+        click.echo(f"iac-ims: internal error: {type(exc).__name__}: {exc}. This is a bug in iac-ims; "
+                   "please report it with the command you ran.", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS), help="Output format (repeatable).")
+@click.option("--output", "outputs", multiple=True, type=click.Path(), help="File for the format at the same position.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default=None)
+@click.option("--var", multiple=True, help="NAME=VALUE, as terraform -var.")
+@click.option("--var-file", multiple=True, type=click.Path())
+@click.option("--config", "config_file", type=click.Path())
+@click.option("--catalog", multiple=True, type=click.Path(), help="Extra catalogue file (repeatable).")
+@click.option("--baseline", type=click.Path())
+@click.option("--create-baseline", type=click.Path())
+@click.option("--skip-rule", multiple=True)
+@click.option("--only-rule", multiple=True)
+@click.option("--no-color", is_flag=True)
+@click.option("--quiet", is_flag=True, help="Findings only, no summary.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel parse processes.")
+@click.option("--show-config", is_flag=True, help="Print the effective settings and where they came from.")
+def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, ...], fail_on: str | None,
+         config_file: str | None, create_baseline: str | None, no_color: bool, quiet: bool, jobs: int | None,
+         show_config: bool, **options: Any) -> None:
+    """Scan Terraform directories or files (default: the current directory)."""
+
+    def run() -> None:
+        chosen = _check_paths(paths)
+        settings = _settings(tuple(chosen), config_file, {**options, "fail_on": fail_on})
+        if show_config:
+            for key, value in settings.items():
+                click.echo(f"{key}: {value!r}")
+            return
+        if len(outputs) > len(formats or ("text",)):
+            raise UsageProblem("more --output files than --format options")
+        from iac_ims.scan import scan as run_scan
+
+        report = run_scan(chosen, _scan_options(settings))
+        if create_baseline:
+            from iac_ims.suppress import write_baseline
+
+            count = write_baseline(create_baseline, [f for f in report.findings if not f.suppressed])
+            click.echo(f"iac-ims: wrote {count} baseline entries to {create_baseline}", err=True)
+        _emit(report, formats or ("text",), outputs, no_color=no_color, quiet=quiet)
+        if report.internal_errors:
+            sys.exit(EXIT_INTERNAL)
+        sys.exit(EXIT_FINDINGS if report.failing(settings["fail_on"]) else EXIT_OK)
+
+    _guarded(run)
+
+
+def _emit(report: Any, formats: tuple[str, ...], outputs: tuple[str, ...], *, no_color: bool, quiet: bool) -> None:
+    from iac_ims.report import render
+
+    for index, name in enumerate(formats):
+        target = outputs[index] if index < len(outputs) else None
+        colour = False
+        if name == "text" and target is None:
+            from iac_ims.report.text import use_colour
+
+            colour = use_colour(sys.stdout, no_color)
+        text = render(name, report, colour=colour, quiet=quiet)
+        if target:
+            try:
+                Path(target).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise UsageProblem(f"cannot write {target}: {exc.strerror or exc}") from None
+        else:
+            click.echo(text, nl=False)
+
+
+@cli.command()
+@click.argument("path", type=click.Path())
+@click.argument("address")
+@click.option("--format", "format_", type=click.Choice(["text", "json"]), default="text")
+@click.option("--var", multiple=True)
+@click.option("--var-file", multiple=True, type=click.Path())
+@click.option("--config", "config_file", type=click.Path())
+def explain(path: str, address: str, format_: str, config_file: str | None, **options: Any) -> None:
+    """Every IMS operation of one role or principal, at each scope it holds, and why."""
+
+    def run() -> None:
+        from iac_ims.explain import explain_address, render_explanation
+        from iac_ims.scan import analyse
+
+        chosen = _check_paths((path,))
+        settings = _settings(tuple(chosen), config_file, options)
+        analysis = analyse(chosen, _scan_options(settings))
+        explanation = explain_address(analysis, address)
+        if explanation is None:
+            raise UsageProblem(f"no role or principal at address {address!r} in {path}")
+        click.echo(render_explanation(explanation, format_), nl=False)
+
+    _guarded(run)
+
+
+@cli.command()
+@click.argument("path", type=click.Path())
+@click.option("--format", "format_", type=click.Choice(["dot", "mermaid", "graphml", "json"]), default="dot")
+@click.option("--var", multiple=True)
+@click.option("--var-file", multiple=True, type=click.Path())
+@click.option("--config", "config_file", type=click.Path())
+def graph(path: str, format_: str, config_file: str | None, **options: Any) -> None:
+    """The principal -> assignment -> role -> action -> operation graph."""
+
+    def run() -> None:
+        from iac_ims.report.graph_export import export_graph
+        from iac_ims.scan import analyse
+
+        chosen = _check_paths((path,))
+        settings = _settings(tuple(chosen), config_file, options)
+        analysis = analyse(chosen, _scan_options(settings))
+        click.echo(export_graph(analysis.graph, format_), nl=False)
+
+    _guarded(run)
+
+
+@cli.command()
+@click.option("--format", "format_", type=click.Choice(["text", "json"]), default="text")
+@click.option("--catalog", multiple=True, type=click.Path(), help="Extra catalogue file (repeatable).")
+def catalog(format_: str, catalog: tuple[str, ...]) -> None:
+    """The IMS operation catalogue the checks use."""
+
+    def run() -> None:
+        import json
+
+        from iac_ims.catalog import load_catalog
+        from iac_ims.report.catalog import catalog_to_json, render_catalog_text
+
+        loaded = load_catalog(tuple(catalog))
+        if format_ == "json":
+            click.echo(json.dumps(catalog_to_json(loaded), indent=2, ensure_ascii=False))
+        else:
+            click.echo(render_catalog_text(loaded), nl=False)
+
+    _guarded(run)
+
+
+@cli.command()
+@click.option("--format", "format_", type=click.Choice(["text", "json"]), default="text")
+def rules(format_: str) -> None:
+    """Every rule: ID, default severity, title, rationale."""
+
+    def run() -> None:
+        import json
+
+        from iac_ims.catalog import load_catalog
+        from iac_ims.report.catalog import render_rules_text, rules_to_json
+
+        loaded = load_catalog()
+        if format_ == "json":
+            click.echo(json.dumps(rules_to_json(loaded), indent=2, ensure_ascii=False))
+        else:
+            click.echo(render_rules_text(loaded), nl=False)
+
+    _guarded(run)
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="iac-ims", standalone_mode=False)
+    except click.exceptions.NoSuchOption as exc:
+        _fail_usage(exc.format_message())
+    except click.UsageError as exc:
+        _fail_usage(exc.format_message())
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

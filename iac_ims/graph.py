@@ -1,0 +1,159 @@
+"""The IAM graph: principal -> assignment (scope) -> role -> action -> operation.
+
+A networkx MultiDiGraph is the one place that answers "can this principal (or role) perform
+this operation at this scope, and why (not)?".  Every answer carries the path that explains it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import networkx as nx
+
+from iac_ims.catalog import Catalog, Operation
+from iac_ims.iam.model import Assignment, IamModel, Role
+from iac_ims.iam.policy import decide
+
+ALLOWED = "allowed"
+DENIED = "denied"
+UNKNOWN = "unknown"
+
+
+@dataclass
+class OperationDecision:
+    """Whether a set of roles lets a principal perform an operation."""
+
+    state: str  # allowed | denied | unknown
+    operation: Operation
+    missing: list[str] = field(default_factory=list)  # required actions with no applicable Allow
+    denied: list[tuple[str, Any]] = field(default_factory=list)  # (role key, Deny statement) that deny
+    granted_by: dict[str, str] = field(default_factory=dict)  # action -> role key whose Allow grants it
+    reasons: list[str] = field(default_factory=list)  # why unknown
+
+    @property
+    def explicitly_denied(self) -> bool:
+        return self.state == DENIED and not self.missing and bool(self.denied)
+
+
+class IamGraph:
+    def __init__(self, model: IamModel, catalog: Catalog):
+        self.model = model
+        self.catalog = catalog
+        self.g = nx.MultiDiGraph()
+        self._groups_of: dict[str, list[str]] = {}
+        self._build()
+
+    # ---- construction
+    def _build(self) -> None:
+        g = self.g
+        for principal in self.model.principals.values():
+            g.add_node(principal.key, kind=principal.kind)
+        for role in self.model.roles.values():
+            g.add_node(role.key, kind="role", role_kind=role.kind)
+        for group, user, _instance in self.model.memberships:
+            g.add_edge(user, group, kind="member_of")
+            self._groups_of.setdefault(user, []).append(group)
+        for assignment in self.model.assignments:
+            g.add_node(assignment.key, kind="assignment",
+                       scope=assignment.scope.kind if assignment.scope else None)
+            for principal in assignment.principals:
+                g.add_edge(principal, assignment.key, kind="holds")
+            g.add_edge(assignment.key, assignment.role, kind="assigns")
+        for operation in self.catalog.operations.values():
+            g.add_node(operation.id, kind="operation")
+            for action in operation.actions:
+                g.add_edge(action, operation.id, kind="required_by")
+        for role in self.model.roles.values():
+            self._add_grants(role)
+
+    def _add_grants(self, role: Role) -> None:
+        document = role.policy
+        if document is None:
+            return
+        for action in self.catalog.actions:
+            decision = decide(action, document.statements)
+            if decision.allow or decision.deny:
+                effect = "deny" if decision.deny else "allow"
+                conditional = any(s.has_condition for s in (decision.deny or decision.allow))
+                self.g.add_edge(role.key, action, kind="grant", effect=effect, conditional=conditional)
+
+    # ---- holdings
+    def groups_of(self, principal: str) -> list[str]:
+        return self._groups_of.get(principal, [])
+
+    def assignments_of(self, principal: str) -> list[tuple[Assignment, str | None]]:
+        """(assignment, group it comes through or None) for a principal, directly or via groups."""
+        result = [(a, None) for a in self._direct(principal)]
+        for group in self.groups_of(principal):
+            result.extend((a, group) for a in self._direct(group))
+        return result
+
+    def _direct(self, principal: str) -> list[Assignment]:
+        return [a for a in self.model.assignments if principal in a.principals]
+
+    def assignments_of_role(self, role_key: str) -> list[Assignment]:
+        return [a for a in self.model.assignments if a.role == role_key]
+
+    def role(self, key: str) -> Role:
+        return self.model.roles[key]
+
+    # ---- decisions
+    def decide_operation(self, operation: Operation, roles: Iterable[str],
+                         deny_roles: Iterable[str] = ()) -> OperationDecision:
+        """Can holding `roles` perform `operation`?  Deny statements of `deny_roles` count too."""
+        role_keys = list(dict.fromkeys(roles))
+        deny_keys = [k for k in dict.fromkeys(deny_roles) if k not in role_keys]
+        result = OperationDecision(ALLOWED, operation)
+        statements: list[tuple[str, Any]] = []
+        for key in role_keys:
+            document = self.model.roles[key].policy
+            if document is None:
+                continue
+            statements.extend((key, s) for s in document.statements)
+            if document.unknown is not None:
+                result.reasons.append(f"{self.model.roles[key].label}: {document.unknown.reason}")
+        for key in deny_keys:
+            document = self.model.roles[key].policy
+            if document is not None:
+                statements.extend((key, s) for s in document.statements if s.effect == "Deny")
+        owner = {id(s): key for key, s in statements}
+        plain = [s for _, s in statements]
+        any_unknown = bool(result.reasons)
+        for action in operation.actions:
+            decision = decide(action, plain)
+            if decision.state == ALLOWED:
+                result.granted_by[action] = owner[id(decision.allow[0])] if decision.allow else ""
+                continue
+            if decision.state == UNKNOWN:
+                any_unknown = True
+                result.reasons.append(f"{action}: {decision.reason}")
+                continue
+            if decision.deny and decision.allow:
+                result.denied.extend((owner[id(s)], s) for s in decision.deny)
+            else:
+                result.missing.append(action)
+                result.denied.extend((owner[id(s)], s) for s in decision.deny)
+        if result.missing or result.denied:
+            result.state = DENIED
+            if result.missing and any_unknown:
+                result.state = UNKNOWN  # an unresolved role may hold what is missing
+        elif any_unknown:
+            result.state = UNKNOWN
+        return result
+
+    def role_operations(self, role_key: str) -> list[Operation]:
+        """The IMS operations a role allows outright (every required action), excluding those
+        that need no action."""
+        return [op for op in self.catalog.operations.values()
+                if op.actions and self.decide_operation(op, [role_key]).state == ALLOWED]
+
+    def export(self) -> nx.MultiDiGraph:
+        """A copy with only string attributes, for the graph command's formats."""
+        out = nx.MultiDiGraph()
+        for node, data in self.g.nodes(data=True):
+            out.add_node(node, **{k: str(v) for k, v in data.items() if v is not None})
+        for u, v, data in self.g.edges(data=True):
+            out.add_edge(u, v, **{k: str(v2) for k, v2 in data.items() if v2 is not None})
+        return out
+

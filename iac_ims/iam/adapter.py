@@ -1,0 +1,289 @@
+"""Terraform resource instances -> the IAM model (roles, principals, assignments, scopes).
+
+Nothing here decides whether anything is allowed; it only says who holds which role where,
+and what it could not resolve (IMS901), with the reason and what it depends on.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from iac_ims.catalog import Catalog
+from iac_ims.directives import intents_in
+from iac_ims.iam import resources as rt
+from iac_ims.iam.model import (ALL_PROJECTS, CUSTOM, DOMAIN, ENTERPRISE_PROJECT, PROJECT, SYSTEM, UNRESOLVED,
+                               Assignment, IamModel, Principal, Role, RoleMention, Scope)
+from iac_ims.iam.policy import parse_policy
+from iac_ims.terraform.loader import ResourceInstance
+from iac_ims.terraform.values import Diagnostic, Reference, Unknown, first_unknown
+
+MAX_ROLE_NAMES = 1000  # per agency list: bounds hostile input
+
+
+def _base_address(address: str) -> str:
+    """`a.b["k"]` -> `a.b` (the resource without its instance key)."""
+    return address[: address.index("[")] if address.endswith("]") and "[" in address else address
+
+
+def _describe_unknown(value: Unknown) -> str:
+    deps = ", ".join(value.depends_on)
+    return f"{value.reason}" + (f" (depends on {deps})" if deps and deps not in value.reason else "")
+
+
+def system_role_policy(role: Any) -> dict:
+    """A system role's documented grants as a policy document."""
+    statements = []
+    if role.allow:
+        statements.append({"Effect": "Allow", "Action": list(role.allow)})
+    if role.deny:
+        statements.append({"Effect": "Deny", "Action": list(role.deny)})
+    return {"Version": "1.0", "Statement": statements}
+
+
+class ModelBuilder:
+    def __init__(self, instances: Iterable[ResourceInstance], catalog: Catalog):
+        self.catalog = catalog
+        self.model = IamModel()
+        self.by_kind: dict[str, list[ResourceInstance]] = {}
+        self.by_address: dict[str, list[ResourceInstance]] = {}
+        for instance in instances:
+            kind = rt.kind_of(instance.mode, instance.type)
+            if kind is None:
+                continue
+            self.by_kind.setdefault(kind, []).append(instance)
+            self.by_address.setdefault(instance.address, []).append(instance)
+            base = _base_address(instance.address)
+            if base != instance.address:
+                self.by_address.setdefault(base, []).append(instance)
+        self.custom_by_name: dict[str, str] = {}
+        self._data_roles: dict[str, tuple[str | None, Unknown | None]] = {}
+
+    # ---- diagnostics
+    def unresolved(self, instance: ResourceInstance, what: str, value: Unknown, line: int | None = None) -> None:
+        self.model.diagnostics.append(Diagnostic(
+            "IMS901", f"{what} cannot be resolved statically: {_describe_unknown(value)}",
+            file=instance.file, line=line or instance.line, end_line=instance.end_line, address=instance.address,
+            details={"depends_on": list(value.depends_on)}))
+
+    # ---- build
+    def build(self) -> IamModel:
+        for instance in self.by_kind.get(rt.ROLE, []):
+            self._custom_role(instance)
+        for kind in (rt.GROUP, rt.USER, rt.AGENCY):
+            for instance in self.by_kind.get(kind, []):
+                self._principal(instance, kind)
+        for instance in self.by_kind.get(rt.SYSTEM_ROLE_DATA, []) + self.by_kind.get(rt.CUSTOM_ROLE_DATA, []):
+            self._data_role(instance)
+        for instance in self.by_kind.get(rt.MEMBERSHIP, []):
+            self._membership(instance)
+        for instance in self.by_kind.get(rt.GROUP_ASSIGNMENT, []):
+            self._group_assignment(instance)
+        for instance in self.by_kind.get(rt.USER_ASSIGNMENT, []):
+            self._user_assignment(instance)
+        for instance in self.by_kind.get(rt.AGENCY, []):
+            self._agency_roles(instance)
+        return self.model
+
+    def _custom_role(self, instance: ResourceInstance) -> None:
+        self._count_unknown(instance)
+        name = instance.attr("name")
+        if "policy" in instance.block.attributes:
+            policy_value = instance.attr("policy")
+        else:
+            policy_value = Unknown("the role has no `policy` argument (an older provider schema?)", ())
+        document = parse_policy(policy_value, custom=True)
+        if document.unknown is not None:
+            self.unresolved(instance, "the policy", document.unknown, instance.attr_line("policy"))
+        role = Role(instance.address, CUSTOM, instance.address, address=instance.address, display_name=name,
+                    role_type=instance.attr("type"), policy=document, instance=instance,
+                    intents=intents_in(instance.directives))
+        self.model.roles[role.key] = role
+        if isinstance(name, str):
+            self.custom_by_name.setdefault(name, role.key)
+
+    def _principal(self, instance: ResourceInstance, kind: str) -> None:
+        self.model.principals[instance.address] = Principal(
+            instance.address, kind, instance, instance.attr("name"), intents_in(instance.directives))
+
+    def _count_unknown(self, instance: ResourceInstance) -> None:
+        if instance.count_unknown is not None:
+            what = "count" if instance.has("count") else "for_each"
+            self.unresolved(instance, f"the {what} of {instance.address}", instance.count_unknown,
+                            instance.attr_line(what))
+
+    # ---- roles by name and by reference
+    def system_role(self, name: str) -> str | None:
+        role = self.catalog.system_role(name)
+        if role is None:
+            return None
+        key = f"system:{role.display_name}"
+        if key not in self.model.roles:
+            policy = parse_policy(system_role_policy(role), custom=False) if role.actions_known else parse_policy(
+                Unknown(f"what {role.display_name} grants is not in the catalogue"), custom=False)
+            self.model.roles[key] = Role(key, SYSTEM, role.display_name, display_name=role.display_name,
+                                         policy=policy, system=role)
+        return key
+
+    def role_by_name(self, name: str) -> str | None:
+        """Custom roles of the scanned code first (by display name), then system roles."""
+        return self.custom_by_name.get(name) or self.system_role(name)
+
+    def unresolved_role(self, where: str, reason: Unknown) -> str:
+        key = f"unresolved:{where}"
+        self.model.roles[key] = Role(key, UNRESOLVED, f"unresolved role ({where})",
+                                     policy=parse_policy(reason, custom=False), unresolved=reason)
+        return key
+
+    def _data_role(self, instance: ResourceInstance) -> None:
+        """A role data source resolves by its literal display_name or name."""
+        self._count_unknown(instance)
+        custom = rt.kind_of(instance.mode, instance.type) == rt.CUSTOM_ROLE_DATA
+        for argument in ("display_name", "name"):
+            if not instance.has(argument):
+                continue
+            value = instance.attr(argument)
+            if isinstance(value, str):
+                key = self.custom_by_name.get(value) if custom else self.role_by_name(value)
+                self.model.mentions.append(RoleMention(value, instance, instance.attr_line(argument), argument,
+                                                       key is not None))
+                if key is None and custom:
+                    key = None
+                self._data_roles[instance.address] = (key, None if key else Unknown(
+                    f"role {value!r} is neither a role of the scanned code nor a known system role",
+                    (instance.address,)))
+                return
+            if isinstance(value, Unknown):
+                self._data_roles[instance.address] = (None, value)
+                return
+        reason = Unknown("the data source names its role by ID (role_id/id), which is known only to the cloud",
+                         (instance.address,))
+        self._data_roles[instance.address] = (None, reason)
+
+    def resolve_role(self, value: Any, where: str) -> tuple[str, Unknown | None]:
+        """The role key a role_id value points at; an unresolved role (with its reason) otherwise."""
+        if isinstance(value, Reference):
+            for instance in self.by_address.get(value.address, []) or self.by_address.get(
+                    _base_address(value.address), []):
+                kind = rt.kind_of(instance.mode, instance.type)
+                if kind == rt.ROLE:
+                    return instance.address, None
+                if kind in (rt.SYSTEM_ROLE_DATA, rt.CUSTOM_ROLE_DATA):
+                    key, reason = self._data_roles.get(instance.address, (None, None))
+                    if key:
+                        return key, None
+                    reason = reason or Unknown(f"{instance.address} cannot be resolved", (instance.address,))
+                    return self.unresolved_role(where, reason), reason
+        if isinstance(value, Unknown):
+            return self.unresolved_role(where, value), value
+        if isinstance(value, str):
+            key = self.role_by_name(value)
+            if key:
+                return key, None
+            reason = Unknown(f"role_id {value!r} is a literal ID; which role it is cannot be known statically",
+                             (f"role_id={value}",))
+            return self.unresolved_role(where, reason), reason
+        reason = Unknown(f"role_id is {value!r}, not a role reference")
+        return self.unresolved_role(where, reason), reason
+
+    def resolve_principals(self, value: Any, kinds: tuple[str, ...]) -> tuple[list[str], Unknown | None]:
+        values = value if isinstance(value, list) else [value]
+        keys: list[str] = []
+        unknown: Unknown | None = None
+        for item in values[:MAX_ROLE_NAMES]:
+            if isinstance(item, Reference):
+                matches = self.by_address.get(item.address) or self.by_address.get(_base_address(item.address), [])
+                found = [i.address for i in matches if rt.kind_of(i.mode, i.type) in kinds]
+                if found:
+                    keys.extend(k for k in found if k not in keys)
+                    continue
+            if isinstance(item, Unknown):
+                unknown = unknown or item
+            elif item is not None:
+                unknown = unknown or Unknown(f"{item!r} is a literal ID of a principal outside the scanned code")
+        return keys, unknown
+
+    # ---- memberships and assignments
+    def _membership(self, instance: ResourceInstance) -> None:
+        groups, _ = self.resolve_principals(instance.attr("group"), (rt.GROUP,))
+        users, _ = self.resolve_principals(instance.attr("users"), (rt.USER,))
+        for group in groups:
+            for user in users:
+                self.model.memberships.append((group, user, instance))
+
+    def _group_assignment(self, instance: ResourceInstance) -> None:
+        self._count_unknown(instance)
+        principals, principal_unknown = self.resolve_principals(instance.attr("group_id"), (rt.GROUP,))
+        role, role_unknown = self.resolve_role(instance.attr("role_id"), instance.address)
+        if role_unknown is not None:
+            self.unresolved(instance, "role_id", role_unknown, instance.attr_line("role_id"))
+        set_arguments = [a for a in rt.SCOPE_ARGUMENTS if instance.has(a) and instance.attr(a) is not None]
+        scope: Scope | None = None
+        problem: str | None = None
+        if len(set_arguments) == 1:
+            argument = set_arguments[0]
+            value = instance.attr(argument)
+            kind = {"domain_id": DOMAIN, "project_id": PROJECT, "enterprise_project_id": ENTERPRISE_PROJECT}[argument]
+            if argument == "project_id" and value == rt.ALL_PROJECTS_ID:
+                kind = ALL_PROJECTS
+            scope = Scope(kind, value, argument)
+        elif not set_arguments:
+            problem = "sets none of " + ", ".join(rt.SCOPE_ARGUMENTS)
+        else:
+            problem = "sets more than one of " + ", ".join(set_arguments)
+        self.model.assignments.append(Assignment(
+            instance.address, instance, principals, role, scope, instance.line, instance.end_line, "assignment",
+            principal_unknown, problem))
+
+    def _user_assignment(self, instance: ResourceInstance) -> None:
+        self._count_unknown(instance)
+        principals, principal_unknown = self.resolve_principals(instance.attr("user_id"), (rt.USER,))
+        role, role_unknown = self.resolve_role(instance.attr("role_id"), instance.address)
+        if role_unknown is not None:
+            self.unresolved(instance, "role_id", role_unknown, instance.attr_line("role_id"))
+        value = instance.attr("enterprise_project_id") if instance.has("enterprise_project_id") else None
+        scope = Scope(ENTERPRISE_PROJECT, value, "enterprise_project_id") if value is not None else None
+        problem = None if scope else "sets no enterprise_project_id (a user assignment is enterprise-project only)"
+        self.model.assignments.append(Assignment(
+            instance.address, instance, principals, role, scope, instance.line, instance.end_line, "assignment",
+            principal_unknown, problem))
+
+    def _agency_roles(self, instance: ResourceInstance) -> None:
+        self._count_unknown(instance)
+        lists: list[tuple[str, Any, Scope, int]] = []
+        for attribute, kind in ((rt.AGENCY_DOMAIN_ROLES, DOMAIN), (rt.AGENCY_ALL_RESOURCES_ROLES, ALL_PROJECTS)):
+            if instance.has(attribute):
+                lists.append((attribute, instance.attr(attribute), Scope(kind, None, attribute),
+                              instance.attr_line(attribute)))
+        for block_type, kind, value_name in ((rt.AGENCY_PROJECT_BLOCK, PROJECT, "project"),
+                                             (rt.AGENCY_EP_BLOCK, ENTERPRISE_PROJECT, "enterprise_project")):
+            for nested in instance.nested(block_type):
+                lists.append((block_type, nested.attr("roles"), Scope(kind, nested.attr(value_name), block_type),
+                              nested.line("roles")))
+        for index, (origin, names, scope, line) in enumerate(lists):
+            self._agency_list(instance, origin, index, names, scope, line)
+
+    def _agency_list(self, instance: ResourceInstance, origin: str, index: int, names: Any, scope: Scope,
+                     line: int) -> None:
+        where = f"{instance.address}/{origin}[{index}]"
+        items = names if isinstance(names, list) else [names]
+        for position, name in enumerate(items[:MAX_ROLE_NAMES]):
+            key = f"{where}#{position}"
+            unknown = None
+            if isinstance(name, str):
+                role = self.role_by_name(name)
+                self.model.mentions.append(RoleMention(name, instance, line, origin, role is not None))
+                if role is None:
+                    unknown = Unknown(f"role {name!r} is neither a role of the scanned code nor a known system role",
+                                      (where,))
+                    role = self.unresolved_role(key, unknown)
+            else:
+                # a custom role named through its reference (`huaweicloud_identity_role.x.name`)
+                role, unknown = self.resolve_role(name, key)
+                if unknown is not None:
+                    self.unresolved(instance, f"a role name in {origin}", unknown, line)
+            self.model.assignments.append(Assignment(
+                key, instance, [instance.address], role, scope, line, line, "agency"))
+
+
+def build_model(instances: Iterable[ResourceInstance], catalog: Catalog) -> IamModel:
+    return ModelBuilder(instances, catalog).build()

@@ -1,0 +1,128 @@
+"""The IAM model the graph is built from: roles, principals, assignments with their scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from iac_ims.directives import IntentItem
+from iac_ims.terraform.values import Diagnostic, Unknown
+
+DOMAIN = "domain"
+PROJECT = "project"
+ALL_PROJECTS = "all_projects"
+ENTERPRISE_PROJECT = "enterprise_project"
+
+CUSTOM = "custom"
+SYSTEM = "system"
+UNRESOLVED = "unresolved"
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str  # domain | project | all_projects | enterprise_project
+    value: Any  # the project / enterprise project ID or name, an Unknown, or None
+    origin: str  # the argument or agency list that set it ("project_id", "all_resources_roles", ...)
+
+    @property
+    def reaches_project_services(self) -> bool:
+        return self.kind in (PROJECT, ALL_PROJECTS, ENTERPRISE_PROJECT)
+
+    @property
+    def reaches_global_services(self) -> bool:
+        return self.kind in (DOMAIN, ALL_PROJECTS)
+
+    def reaches(self, level: str | None) -> bool:
+        """Whether a grant at this scope reaches a service of that level ('global'/'project')."""
+        if level == "global":
+            return self.reaches_global_services
+        if level == "project":
+            return self.reaches_project_services
+        return False
+
+    def covers(self, other: "Scope") -> bool:
+        """A Deny at this scope applies where `other` grants (for project-level services)."""
+        if not (self.reaches_project_services and other.reaches_project_services):
+            return False
+        if self.kind == ALL_PROJECTS:
+            return True
+        if self.kind != other.kind:
+            return False
+        if isinstance(self.value, Unknown) or isinstance(other.value, Unknown):
+            return True
+        return self.value == other.value
+
+    def describe(self) -> str:
+        value = "" if self.value is None or isinstance(self.value, Unknown) else f" {self.value}"
+        return {
+            DOMAIN: "global services (domain)",
+            PROJECT: f"project{value}",
+            ALL_PROJECTS: "all projects" if self.origin != "all_resources_roles" else "all resources",
+            ENTERPRISE_PROJECT: f"enterprise project{value}",
+        }.get(self.kind, self.kind)
+
+
+@dataclass
+class Role:
+    key: str  # graph node: the custom role's address, "system:<display name>", "unresolved:<where>"
+    kind: str  # custom | system | unresolved
+    label: str  # what a person calls it
+    address: str | None = None
+    display_name: Any = None
+    role_type: Any = None
+    policy: Any = None  # PolicyDocument
+    instance: Any = None  # ResourceInstance of a custom role
+    system: Any = None  # catalog.SystemRole
+    intents: list[IntentItem] = field(default_factory=list)
+    unresolved: Unknown | None = None
+
+
+@dataclass
+class Principal:
+    key: str  # address
+    kind: str  # group | user | agency
+    instance: Any
+    name: Any = None
+    intents: list[IntentItem] = field(default_factory=list)
+
+
+@dataclass
+class Assignment:
+    key: str  # graph node: the assignment's address, or agency address + "/list[index]"
+    instance: Any  # the ResourceInstance that sets the scope (assignment or agency)
+    principals: list[str]
+    role: str  # role key
+    scope: Scope | None  # None: no usable scope (IMS202)
+    line: int
+    end_line: int
+    via: str  # "assignment" | "agency"
+    principal_unknown: Unknown | None = None
+    scope_problem: str | None = None
+
+    @property
+    def resource(self) -> str:
+        return self.instance.address
+
+
+@dataclass
+class RoleMention:
+    """A role named by text (data source or agency list), for the typo check (IMS204)."""
+
+    text: str
+    instance: Any
+    line: int
+    where: str  # "display_name", "name", "domain_roles", ...
+    resolved: bool
+
+
+@dataclass
+class IamModel:
+    roles: dict[str, Role] = field(default_factory=dict)
+    principals: dict[str, Principal] = field(default_factory=dict)
+    assignments: list[Assignment] = field(default_factory=list)
+    memberships: list[tuple[str, str, Any]] = field(default_factory=list)  # (group, user, instance)
+    mentions: list[RoleMention] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def custom_roles(self) -> list[Role]:
+        return [r for r in self.roles.values() if r.kind == CUSTOM]

@@ -1,0 +1,52 @@
+"""`--format text`: findings grouped by file, a summary line; colour only on a terminal."""
+
+from __future__ import annotations
+
+import os
+from itertools import groupby
+from typing import Any
+
+_COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m", "dim": "\033[2m", "bold": "\033[1m"}
+_RESET = "\033[0m"
+
+
+def use_colour(stream: Any, no_color: bool) -> bool:
+    if no_color or os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def render_text(report: Any, *, colour: bool = False, quiet: bool = False) -> str:
+    def paint(text: str, style: str) -> str:
+        return f"{_COLOURS[style]}{text}{_RESET}" if colour else text
+
+    lines: list[str] = []
+    for file, group in groupby(report.findings, key=lambda f: f.file or "(no file)"):
+        lines.append(paint(file, "bold"))
+        for finding in group:
+            where = f"{finding.line}" if finding.line else "-"
+            tag = "suppressed " if finding.suppressed else ""
+            head = f"  {where:>5}  {paint(finding.severity, finding.severity):<7} {finding.rule_id}  {tag}"
+            lines.append(f"{head}{finding.message}")
+            details = []
+            if finding.resource:
+                details.append(finding.resource)
+            if finding.operation:
+                details.append(f"operation {finding.operation}")
+            if finding.scope:
+                details.append(f"scope {finding.scope}")
+            if details:
+                lines.append(paint(f"{'':9}{' | '.join(details)}", "dim"))
+            if finding.fix and not finding.suppressed:
+                lines.append(f"{'':9}fix: {finding.fix}")
+        lines.append("")
+    for error in getattr(report, "internal_errors", []):
+        lines.append(f"internal error in check {error.check}: {error.message} ({error.where}); "
+                     "please report this at the iac-ims issue tracker")
+    if not quiet:
+        counts = report.counts()
+        lines.append(
+            f"{report.files_scanned} files, {report.resources} resources: {counts['error']} errors, "
+            f"{counts['warning']} warnings, {counts['info']} info, {report.suppressed} suppressed "
+            f"({report.duration_s:.2f} s)")
+    return "\n".join(lines) + "\n"

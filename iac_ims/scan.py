@@ -1,0 +1,139 @@
+"""The pipeline, as a Python API: files -> blocks -> values -> IAM model -> graph -> findings.
+
+`scan(paths, ...)` is what the CLI calls, and what other tools embed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from iac_ims import __version__
+from iac_ims.findings import SEVERITY_RANK, Finding
+
+
+@dataclass
+class ScanOptions:
+    variables: dict[str, Any] = field(default_factory=dict)
+    var_files: list[str] = field(default_factory=list)
+    catalog_files: list[str] = field(default_factory=list)
+    skip_rules: list[str] = field(default_factory=list)
+    only_rules: list[str] = field(default_factory=list)
+    severity: dict[str, str] = field(default_factory=dict)  # per-rule override
+    intents: dict[str, list[str]] = field(default_factory=dict)  # address -> operation IDs
+    baseline: str | None = None
+    today: _dt.date | None = None
+
+
+@dataclass
+class InternalError:
+    check: str
+    message: str
+    where: str
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    files_scanned: int
+    resources: int
+    duration_s: float
+    internal_errors: list[InternalError] = field(default_factory=list)
+    graph: Any = None  # IamGraph, for explain/graph
+    instances: list[Any] = field(default_factory=list)
+    tool_version: str = __version__
+
+    def counts(self) -> dict[str, int]:
+        counts = {"error": 0, "warning": 0, "info": 0}
+        for finding in self.findings:
+            if not finding.suppressed:
+                counts[finding.severity] = counts.get(finding.severity, 0) + 1
+        return counts
+
+    @property
+    def suppressed(self) -> int:
+        return sum(1 for f in self.findings if f.suppressed)
+
+    def failing(self, fail_on: str) -> list[Finding]:
+        from iac_ims.findings import FAIL_ON_RANK
+
+        threshold = FAIL_ON_RANK[fail_on]
+        return [f for f in self.findings if not f.suppressed and SEVERITY_RANK[f.severity] >= threshold]
+
+
+@dataclass
+class Analysis:
+    """Everything the pipeline built, for commands that need more than findings."""
+
+    load: Any
+    model: Any
+    graph: Any
+    catalog: Any
+
+
+def analyse(paths: Sequence[str | Path], options: ScanOptions) -> Analysis:
+    from iac_ims.catalog import load_catalog
+    from iac_ims.graph import IamGraph
+    from iac_ims.iam.adapter import build_model
+    from iac_ims.terraform.loader import Loader
+
+    catalog = load_catalog(tuple(options.catalog_files))
+    loader = Loader(variables=options.variables, var_files=[Path(p) for p in options.var_files])
+    loaded = loader.load([Path(p) for p in paths])
+    model = build_model(loaded.instances, catalog)
+    graph = IamGraph(model, catalog)
+    return Analysis(loaded, model, graph, catalog)
+
+
+def scan(paths: Sequence[str | Path], options: ScanOptions | None = None) -> Report:
+    from iac_ims.checks import all_checks
+    from iac_ims.checks.context import CheckContext
+
+    options = options or ScanOptions()
+    started = time.perf_counter()
+    analysis = analyse(paths, options)
+    ctx = CheckContext(analysis.model, analysis.graph, analysis.catalog,
+                       diagnostics=[*analysis.load.diagnostics, *analysis.model.diagnostics],
+                       config_intents=options.intents)
+    findings: list[Finding] = []
+    errors: list[InternalError] = []
+    for name, check in all_checks().items():
+        try:
+            findings.extend(check(ctx))
+        except Exception as exc:  # a bug in one check must not hide the others' findings
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            errors.append(InternalError(name, f"{type(exc).__name__}: {exc}", f"{frame.filename}:{frame.lineno}"))
+    findings = _unique(findings)
+    findings = _select(findings, options)
+    from iac_ims.suppress import apply_suppressions
+
+    apply_suppressions(findings, analysis.load.instances, options.baseline, options.today or _dt.date.today())
+    findings.sort(key=Finding.sort_key)
+    resources = len({i.address for i in analysis.load.instances})
+    return Report(findings, len(analysis.load.files), resources, round(time.perf_counter() - started, 3),
+                  errors, analysis.graph, analysis.load.instances)
+
+
+def _unique(findings: Iterable[Finding]) -> list[Finding]:
+    seen: set[tuple] = set()
+    result = []
+    for finding in findings:
+        if finding.identity() not in seen:
+            seen.add(finding.identity())
+            result.append(finding)
+    return result
+
+
+def _select(findings: list[Finding], options: ScanOptions) -> list[Finding]:
+    only = {r.upper() for r in options.only_rules}
+    skip = {r.upper() for r in options.skip_rules}
+    kept = [f for f in findings if (not only or f.rule_id in only) and f.rule_id not in skip]
+    for finding in kept:
+        override = options.severity.get(finding.rule_id)
+        if override:
+            finding.severity = override
+    return kept
