@@ -1,12 +1,32 @@
 """The IMS knowledge the checks use, loaded from the YAML files in `rules/`.
 
-Data lives in `rules/`; this module only loads, validates and indexes it.
-(Loader to be completed: see `load_catalog`.)
+Data lives in `rules/` (shipped inside the wheel as `iac_ims/_rules`); this module only loads,
+validates (JSON Schema, `rules/schema/`) and indexes it. User catalogue files (config key
+`catalog`) are merged over the shipped files: an entry with the same ID replaces the shipped one,
+new entries are added.
+
+File kinds, told apart by a top-level `kind:` key (shipped files may also be recognised by name):
+`catalog` (operations, known_actions), `services`, `system_roles`, `rules`, and `extension` (any
+mix of those sections; the default for a user file without `kind`).
+
+Loading is cached per process (`load_catalog` is keyed by the extra files and their mtimes) and
+across processes: the parsed content of every file that passed schema validation is kept in the
+user cache directory, keyed by the SHA-256 of its bytes and of the schemas, so that a warm start
+needs neither YAML parsing nor jsonschema. Set `IAC_IMS_NO_CACHE=1` to disable the disk cache.
+The cross-reference checks (replacement IDs, actions, prerequisite roles) always run.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 
 class CatalogError(Exception):
@@ -44,11 +64,17 @@ class Operation:
     row: int | None = None  # row number in that table
     note: str = ""  # the source's note / variant description
 
+    @property
+    def api(self) -> str:
+        """`METHOD PATH`, as intents may name it."""
+        return f"{self.method} {self.path}"
+
 
 @dataclass(frozen=True)
 class Service:
     name: str  # lowercase service prefix, e.g. "ims", "obs"
     level: str  # "global" or "project"
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +86,7 @@ class SystemRole:
     allow: tuple[str, ...] = ()  # actions (patterns) the role allows, where known
     deny: tuple[str, ...] = ()  # actions (patterns) the role denies
     actions_known: bool = False  # False: what it grants is not documented -> unknown
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,9 +101,522 @@ class RuleMeta:
 
 @dataclass
 class Catalog:
+    """The merged catalogue. Treat as read-only: `load_catalog` returns a shared, cached instance
+    and the index helpers below cache their lookups on first use."""
+
     operations: dict[str, Operation] = field(default_factory=dict)
     actions: tuple[str, ...] = ()  # every known IMS action, canonical case
     services: dict[str, Service] = field(default_factory=dict)
     system_roles: tuple[SystemRole, ...] = ()
     rules: dict[str, RuleMeta] = field(default_factory=dict)
     sources: tuple[str, ...] = ()  # files loaded, in order
+
+    # ---------------------------------------------------------------- operations
+    def operation(self, operation_id: str) -> Operation | None:
+        """The operation with this ID, or None."""
+        return self.operations.get(operation_id)
+
+    def operations_for_api(self, method: str, path: str) -> list[Operation]:
+        """Every operation (variant) of one API: method case-insensitive, path exact after
+        stripping whitespace. Several for a split row (e.g. `PATCH /v2/cloudimages/{image_id}`)."""
+        return list(self._api_index.get((method.strip().upper(), path.strip()), ()))
+
+    def operations_needing(self, action: str) -> list[Operation]:
+        """Operations that list `action` (matched case-insensitively) among their required actions."""
+        wanted = action.lower()
+        return [op for op in self.operations.values() if any(a.lower() == wanted for a in op.actions)]
+
+    # ---------------------------------------------------------------- actions
+    def is_ims_action(self, action: str) -> bool:
+        """True for a known IMS action (no wildcard). Matching is case-insensitive, as IAM's is;
+        the lowercase-service convention is a separate check (IMS102)."""
+        return action.strip().lower() in self._action_index
+
+    def canonical_action(self, action: str) -> str | None:
+        """The catalogue spelling of a known action (`IMS:images:LIST` -> `ims:images:list`)."""
+        return self._action_index.get(action.strip().lower())
+
+    def actions_matching(self, pattern: str) -> list[str]:
+        """Known IMS actions an action pattern matches (`ims:*:get*`, `*`, `ims:*`), in
+        catalogue order. Segments are matched case-insensitively; `*` matches any run of
+        characters inside a segment; missing trailing segments count as `*`."""
+        regex = _action_pattern_regex(pattern)
+        if regex is None:
+            return []
+        return [a for a in self.actions if regex.fullmatch(a)]
+
+    # ---------------------------------------------------------------- services
+    def service_level(self, service: str) -> str | None:
+        """"global", "project", or None for a service the catalogue does not know."""
+        svc = self.services.get(service.strip().lower())
+        return svc.level if svc else None
+
+    # ---------------------------------------------------------------- system roles
+    def system_role(self, name: str) -> SystemRole | None:
+        """The system role with this display name, former display name or internal name
+        (case-sensitive, as IAM is), or None. Display names win over former and internal names."""
+        return self._role_index.get(name)
+
+    def known_role_names(self) -> list[str]:
+        """Every name a system role is known by (display, former, internal), for typo detection."""
+        return list(self._role_index)
+
+    # ---------------------------------------------------------------- rules
+    def rule(self, rule_id: str) -> RuleMeta | None:
+        return self.rules.get(rule_id)
+
+    # ---------------------------------------------------------------- lazily built indices
+    @functools.cached_property
+    def _api_index(self) -> dict[tuple[str, str], tuple[Operation, ...]]:
+        index: dict[tuple[str, str], list[Operation]] = {}
+        for op in self.operations.values():
+            index.setdefault((op.method.upper(), op.path.strip()), []).append(op)
+        return {k: tuple(v) for k, v in index.items()}
+
+    @functools.cached_property
+    def _action_index(self) -> dict[str, str]:
+        return {a.lower(): a for a in self.actions}
+
+    @functools.cached_property
+    def _role_index(self) -> dict[str, SystemRole]:
+        index: dict[str, SystemRole] = {}
+        for role in self.system_roles:
+            index.setdefault(role.display_name, role)
+        for role in self.system_roles:
+            for former in role.former_names:
+                index.setdefault(former, role)
+        for role in self.system_roles:
+            if role.name:
+                index.setdefault(role.name, role)
+        return index
+
+
+def _action_pattern_regex(pattern: str) -> re.Pattern[str] | None:
+    parts = pattern.strip().split(":")
+    if not parts or len(parts) > 3 or any(p == "" for p in parts):
+        return None
+    parts += ["*"] * (3 - len(parts))
+    body = ":".join("[^:]*".join(re.escape(chunk) for chunk in part.split("*")) for part in parts)
+    return re.compile(body, re.IGNORECASE)
+
+
+# ==================================================================== loading
+
+KINDS = ("catalog", "services", "system_roles", "rules", "extension")
+SECTIONS = ("operations", "known_actions", "services", "system_roles", "rules")
+_SHIPPED_KIND_BY_NAME = {
+    "ims_catalog": "catalog",
+    "services": "services",
+    "system_roles": "system_roles",
+    "rules": "rules",
+}
+_SHIPPED_ORDER = ("ims_catalog.yaml", "services.yaml", "system_roles.yaml", "rules.yaml")
+_SCHEMA_BASE = "https://schemas.iac-ims.invalid/"
+_CACHE_FORMAT = 1
+_CACHE_MAX_ENTRIES = 64
+
+
+def shipped_rules_dir() -> Path:
+    """Where the shipped catalogue lives: `iac_ims/_rules` in a wheel, `<repo>/rules` in a checkout."""
+    package_dir = Path(__file__).resolve().parent
+    installed = package_dir / "_rules"
+    if installed.is_dir():
+        return installed
+    return package_dir.parent / "rules"
+
+
+def shipped_files(rules_dir: Path | None = None) -> list[Path]:
+    """The shipped catalogue files, in load order (catalogue first, then the others by name)."""
+    rules_dir = rules_dir or shipped_rules_dir()
+    found = {p.name: p for p in rules_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()}
+    ordered = [found.pop(name) for name in _SHIPPED_ORDER if name in found]
+    return ordered + [found[name] for name in sorted(found)]
+
+
+def load_catalog(extra_files: Sequence[str | Path] = ()) -> Catalog:
+    """The shipped catalogue with `extra_files` merged over it, in order.
+
+    Raises CatalogError (file, key, message) for a missing or unreadable file, malformed YAML, a
+    schema violation (key = JSON path, e.g. `operations[3].actions`), a duplicate ID within one
+    file, an unknown replacement ID, an action that is not a known action, or a prerequisite
+    naming an unknown service or system role. Cached: returns the same object for the same files.
+    """
+    key = []
+    for f in extra_files:
+        path = os.path.abspath(os.fspath(f))
+        try:
+            st = os.stat(path)
+            key.append((path, st.st_mtime_ns, st.st_size))
+        except OSError:
+            key.append((path, -1, -1))
+    return _load_cached(tuple(key))
+
+
+def clear_cache() -> None:
+    """Forget the in-process cache (the disk cache is content-addressed and needs no clearing)."""
+    _load_cached.cache_clear()
+    _shipped_documents.cache_clear()
+
+
+@functools.lru_cache(maxsize=32)
+def _load_cached(extra: tuple[tuple[str, int, int], ...]) -> Catalog:
+    docs = list(_shipped_documents())
+    if extra:
+        cache = _DiskCache.open()
+        for path, _mtime, _size in extra:
+            docs.append(_load_document(Path(path), shipped=False, cache=cache))
+        cache.save()
+    return _merge(docs)
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_documents() -> tuple[_Document, ...]:
+    cache = _DiskCache.open()
+    docs = tuple(_load_document(p, shipped=True, cache=cache) for p in shipped_files())
+    cache.save()
+    return docs
+
+
+@dataclass(frozen=True)
+class _Document:
+    file: str
+    kind: str
+    data: dict[str, Any]
+
+
+def _load_document(path: Path, *, shipped: bool, cache: _DiskCache) -> _Document:
+    file = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise CatalogError(file, "$", "file not found") from None
+    except IsADirectoryError:
+        raise CatalogError(file, "$", "is a directory, not a catalogue file") from None
+    except OSError as exc:
+        raise CatalogError(file, "$", f"cannot read: {exc.strerror or exc}") from None
+
+    digest = hashlib.sha256(raw).hexdigest()
+    cached = cache.get(digest)
+    if cached is not None:
+        kind = _document_kind(file, path, cached[1], shipped)
+        if kind == cached[0]:
+            return _Document(file, kind, cached[1])
+    data = _parse_yaml(file, raw)
+    kind = _document_kind(file, path, data, shipped)
+    _validate(file, kind, data)
+    cache.put(digest, kind, data)
+    return _Document(file, kind, data)
+
+
+def _parse_yaml(file: str, raw: bytes) -> dict[str, Any]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError(file, "$", f"not UTF-8 text (byte {exc.start})") from None
+    try:
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = exc.problem or exc.context or "syntax error"
+        raise CatalogError(file, "$", f"invalid YAML{where}: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise CatalogError(file, "$", f"invalid YAML: {exc}") from None
+    if data is None:
+        raise CatalogError(file, "$", "empty file: expected a mapping of catalogue sections")
+    if not isinstance(data, dict):
+        raise CatalogError(file, "$", f"expected a mapping of catalogue sections, got {_type_name(data)}")
+    for k in data:
+        if not isinstance(k, str):
+            raise CatalogError(file, "$", f"top-level key {k!r} is not a string")
+    return data
+
+
+def _document_kind(file: str, path: Path, data: dict[str, Any], shipped: bool) -> str:
+    kind = data.get("kind")
+    if kind is None:
+        if shipped and path.stem in _SHIPPED_KIND_BY_NAME:
+            return _SHIPPED_KIND_BY_NAME[path.stem]
+        return "extension"
+    if kind not in KINDS:
+        raise CatalogError(file, "kind", f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    return kind
+
+
+def _type_name(value: Any) -> str:
+    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+# -------------------------------------------------------------------- JSON Schema validation
+
+
+def _schema_dir() -> Path:
+    return shipped_rules_dir() / "schema"
+
+
+@functools.lru_cache(maxsize=1)
+def _schema_digest() -> str:
+    h = hashlib.sha256(f"format={_CACHE_FORMAT}".encode())
+    for p in sorted(_schema_dir().glob("*.json")):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=len(KINDS))
+def _validator(kind: str) -> Any:
+    import jsonschema
+    from referencing import Registry, Resource
+
+    resources = []
+    for p in sorted(_schema_dir().glob("*.json")):
+        contents = json.loads(p.read_text(encoding="utf-8"))
+        resources.append((contents.get("$id", _SCHEMA_BASE + p.name), Resource.from_contents(contents)))
+    registry = Registry().with_resources(resources)
+    schema = registry.contents(f"{_SCHEMA_BASE}{kind}.schema.json")
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, registry=registry, format_checker=None)
+
+
+def _validate(file: str, kind: str, data: dict[str, Any]) -> None:
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator(kind).iter_errors(data))
+    if error is None:
+        return
+    path = list(error.absolute_path)
+    message = error.message
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [p for p in error.validator_value if p not in error.instance]
+        if missing:
+            path.append(missing[0])
+            message = "required key missing"
+    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        if extra:
+            path.append(extra[0])
+            expected = ", ".join(sorted(allowed)) or "none"
+            message = f"unknown key {extra[0]!r} (expected one of: {expected})"
+    if len(message) > 300:
+        message = message[:297] + "..."
+    raise CatalogError(file, json_path(path), message)
+
+
+def json_path(parts: Iterable[str | int]) -> str:
+    """`["operations", 3, "actions"]` -> `operations[3].actions`; the empty path is `$`."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(part)):
+            out += f".{part}" if out else str(part)
+        else:
+            out += f"[{json.dumps(str(part))}]"
+    return out or "$"
+
+
+# -------------------------------------------------------------------- disk cache
+
+
+class _DiskCache:
+    """Parsed, schema-valid documents keyed by content digest (best effort: never fails a load)."""
+
+    def __init__(self, path: Path | None, schema: str, entries: dict[str, Any]):
+        self.path = path
+        self.schema = schema
+        self.entries = entries
+        self.dirty = False
+
+    @classmethod
+    def open(cls) -> _DiskCache:
+        if os.environ.get("IAC_IMS_NO_CACHE"):
+            return cls(None, "", {})
+        try:
+            schema = _schema_digest()
+        except OSError:
+            return cls(None, "", {})
+        path = _cache_path()
+        entries: dict[str, Any] = {}
+        if path is not None:
+            try:
+                stored = json.loads(path.read_text(encoding="utf-8"))
+                if stored.get("schema") == schema and isinstance(stored.get("entries"), dict):
+                    entries = stored["entries"]
+            except (OSError, ValueError, AttributeError):
+                pass
+        return cls(path, schema, entries)
+
+    def get(self, digest: str) -> tuple[str, dict[str, Any]] | None:
+        """(kind the document was validated as, its data), or None."""
+        entry = self.entries.get(digest)
+        if isinstance(entry, dict) and isinstance(entry.get("kind"), str) and isinstance(entry.get("data"), dict):
+            return entry["kind"], entry["data"]
+        return None
+
+    def put(self, digest: str, kind: str, data: dict[str, Any]) -> None:
+        if self.path is None:
+            return
+        try:
+            json.dumps(data)  # YAML may hold values JSON cannot (dates); then do not cache
+        except (TypeError, ValueError):
+            return
+        self.entries.pop(digest, None)
+        self.entries[digest] = {"kind": kind, "data": data}
+        while len(self.entries) > _CACHE_MAX_ENTRIES:
+            self.entries.pop(next(iter(self.entries)))
+        self.dirty = True
+
+    def save(self) -> None:
+        if self.path is None or not self.dirty:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"schema": self.schema, "entries": self.entries}), encoding="utf-8")
+            os.replace(tmp, self.path)
+            self.dirty = False
+        except OSError:
+            pass
+
+
+def _cache_path() -> Path | None:
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            import platformdirs
+
+            base = platformdirs.user_cache_dir("iac-ims", appauthor=False)
+            return Path(base) / "catalog-v1.json"
+        except Exception:  # noqa: BLE001 - no usable cache directory: run without one
+            return None
+    return Path(base) / "iac-ims" / "catalog-v1.json"
+
+
+# -------------------------------------------------------------------- building and merging
+
+
+def _operation(raw: dict[str, Any]) -> Operation:
+    return Operation(
+        id=raw["id"],
+        method=raw["method"].upper(),
+        path=raw["path"].strip(),
+        title=raw["title"],
+        actions=tuple(raw["actions"]),
+        project=raw["project"],
+        enterprise_project=raw["enterprise_project"],
+        deprecated=raw.get("deprecated", False),
+        replacement=raw.get("replacement"),
+        prerequisites=tuple(
+            Prerequisite(service=p["service"], any_of=tuple(p["any_of"])) for p in raw.get("prerequisites", ())
+        ),
+        table=raw.get("table", "custom"),
+        row=raw.get("row"),
+        note=raw.get("note", ""),
+    )
+
+
+def _system_role(raw: dict[str, Any]) -> SystemRole:
+    return SystemRole(
+        display_name=raw["display_name"],
+        name=raw.get("name"),
+        service=raw.get("service"),
+        former_names=tuple(raw.get("former_names", ())),
+        allow=tuple(raw.get("allow", ())),
+        deny=tuple(raw.get("deny", ())),
+        actions_known=raw["actions_known"],
+        note=raw.get("note", ""),
+    )
+
+
+def _rule(raw: dict[str, Any]) -> RuleMeta:
+    return RuleMeta(
+        id=raw["id"],
+        severity=raw["severity"],
+        title=raw["title"],
+        rationale=raw["rationale"],
+        remediation=raw["remediation"],
+        family=raw.get("family", ""),
+    )
+
+
+def _check_unique(doc: _Document, section: str, key_field: str | None, *, fold_case: bool = False) -> None:
+    seen: dict[str, int] = {}
+    for i, item in enumerate(doc.data.get(section) or ()):
+        value = item if key_field is None else item[key_field]
+        norm = value.lower() if fold_case else value
+        if norm in seen:
+            key = json_path([section, i] + ([key_field] if key_field else []))
+            raise CatalogError(doc.file, key, f"duplicate {value!r} (first at {section}[{seen[norm]}])")
+        seen[norm] = i
+
+
+def _merge(docs: Sequence[_Document]) -> Catalog:
+    operations: dict[str, Operation] = {}
+    op_origin: dict[str, tuple[str, int]] = {}
+    actions: dict[str, str] = {}  # lowercase -> canonical
+    services: dict[str, Service] = {}
+    roles: dict[str, SystemRole] = {}
+    rules: dict[str, RuleMeta] = {}
+
+    for doc in docs:
+        _check_unique(doc, "operations", "id")
+        _check_unique(doc, "known_actions", None, fold_case=True)
+        _check_unique(doc, "services", "name")
+        _check_unique(doc, "system_roles", "display_name")
+        _check_unique(doc, "rules", "id")
+        for i, raw in enumerate(doc.data.get("operations") or ()):
+            operations[raw["id"]] = _operation(raw)  # same ID: replaced in place, order kept
+            op_origin[raw["id"]] = (doc.file, i)
+        for action in doc.data.get("known_actions") or ():
+            actions.setdefault(action.lower(), action)
+        for raw in doc.data.get("services") or ():
+            services[raw["name"]] = Service(name=raw["name"], level=raw["level"], title=raw.get("title", ""))
+        for raw in doc.data.get("system_roles") or ():
+            roles[raw["display_name"]] = _system_role(raw)
+        for raw in doc.data.get("rules") or ():
+            rules[raw["id"]] = _rule(raw)
+
+    catalog = Catalog(
+        operations=operations,
+        actions=tuple(actions.values()),
+        services=services,
+        system_roles=tuple(roles.values()),
+        rules=rules,
+        sources=tuple(doc.file for doc in docs),
+    )
+    _check_references(catalog, op_origin)
+    return catalog
+
+
+def _check_references(catalog: Catalog, op_origin: dict[str, tuple[str, int]]) -> None:
+    for op in catalog.operations.values():
+        file, index = op_origin[op.id]
+
+        def key(*rest: str | int, _index: int = index) -> str:
+            return json_path(["operations", _index, *rest])
+
+        if op.replacement is not None:
+            if op.replacement not in catalog.operations:
+                raise CatalogError(file, key("replacement"), f"unknown operation ID {op.replacement!r}")
+            if op.replacement == op.id:
+                raise CatalogError(file, key("replacement"), "an operation cannot replace itself")
+        for j, action in enumerate(op.actions):
+            canonical = catalog.canonical_action(action)
+            if canonical is None:
+                raise CatalogError(file, key("actions", j), f"{action!r} is not a known action (add it to known_actions)")
+            if canonical != action:
+                raise CatalogError(file, key("actions", j), f"{action!r}: write it as {canonical!r}")
+        for j, prereq in enumerate(op.prerequisites):
+            if prereq.service not in catalog.services:
+                raise CatalogError(file, key("prerequisites", j, "service"), f"unknown service {prereq.service!r}")
+            for k, role_name in enumerate(prereq.any_of):
+                if catalog.system_role(role_name) is None:
+                    raise CatalogError(
+                        file, key("prerequisites", j, "any_of", k), f"unknown system role {role_name!r}"
+                    )
