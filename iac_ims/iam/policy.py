@@ -1,0 +1,1086 @@
+"""Huawei Cloud IAM (v3) policy documents: parsing, validation, and what they allow.
+
+`parse_policy` turns the `policy` argument of a custom role (JSON text, an already decoded object,
+or a partly unknown `jsonencode()` result) into a `PolicyDocument`, recording every structural
+problem as an IMS100 `PolicyProblem` and keeping unknown parts as `Unknown`. `check_policy` adds
+the catalogue-driven rules IMS101-IMS107. `decide` answers, for one action and the statements of
+all roles a principal holds, allowed / denied / unknown.
+
+The provider decodes the policy with Go's `encoding/json`, so object keys are matched
+case-insensitively (an exact match preferred) and, for duplicate keys, the last one wins; the
+parser follows that and reports the duplicates.
+
+No IMS action names or table facts live here: known actions, operations and service levels come
+from the `Catalog`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from iac_ims.catalog import Catalog
+from iac_ims.iam.actions import (
+    ActionMatcher,
+    action_matches,
+    canonical_index,
+    expand,
+    is_admin_wildcard,
+    is_wildcard,
+    primary_service,
+    segment_matches,
+    split_action,
+)
+from iac_ims.suggest import closest, edit_distance
+from iac_ims.terraform.values import PartialJson, Unknown
+
+SUPPORTED_VERSION = "1.1"  # custom policies
+SYSTEM_VERSIONS = ("1.0", "1.1")  # "1.0" is the RBAC form of system roles
+MAX_STATEMENTS = 8
+MAX_ACTIONS_PER_STATEMENT = 100
+EFFECTS = ("Allow", "Deny")
+ALLOW, DENY = EFFECTS
+
+ALLOWED = "allowed"
+DENIED = "denied"
+UNKNOWN = "unknown"
+
+
+# ----------------------------------------------------------------------------------------------
+# Data model
+
+
+@dataclass(frozen=True)
+class ActionEntry:
+    """One entry of a statement's `Action`, as written, and where it is (`Statement[0].Action[2]`)."""
+
+    text: str
+    json_path: str
+
+
+@dataclass
+class PolicyProblem:
+    """A problem with a policy document: the rule, a sentence a person can act on, where it is
+    (a JSON path such as `Statement[1].Action[0]`; "" for the document itself), and a fix."""
+
+    rule_id: str
+    message: str
+    json_path: str
+    fix: str | None = None
+    operation: str | None = None  # IMS107: the operation concerned
+    actions: tuple[str, ...] = ()  # the actions concerned (IMS101: the unknown one; IMS107: missing)
+
+
+@dataclass
+class Statement:
+    index: int
+    effect: Any  # "Allow" | "Deny" | Unknown | None (missing or invalid: neither allows nor denies)
+    actions: list[ActionEntry] = field(default_factory=list)
+    has_condition: bool = False
+    condition: Any = None
+    has_resource: bool = False
+    resource: Any = None
+    json_path: str = ""
+    unknown_actions: list[tuple[str, Unknown]] = field(default_factory=list)
+    source: str | None = None  # who this statement belongs to (a role address), for messages
+    _matcher: ActionMatcher | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def restricted(self) -> bool:
+        """Applies only under a Condition or to specific resources: cannot be confirmed statically."""
+        return self.has_condition or self.has_resource
+
+    @property
+    def effect_unknown(self) -> bool:
+        return isinstance(self.effect, Unknown)
+
+    @property
+    def matcher(self) -> ActionMatcher:
+        if self._matcher is None:
+            self._matcher = ActionMatcher(entry.text for entry in self.actions)
+        return self._matcher
+
+    def matches(self, action: str) -> bool:
+        """A known entry of this statement covers `action` (wildcards included)."""
+        return self.matcher.matches(action)
+
+    def matching_entry(self, action: str) -> ActionEntry | None:
+        for entry in self.actions:
+            if action_matches(entry.text, action):
+                return entry
+        return None
+
+    def describe(self) -> str:
+        where = self.json_path or f"Statement[{self.index}]"
+        return f"{where} of {self.source}" if self.source else where
+
+
+@dataclass
+class PolicyDocument:
+    version: Any
+    statements: list[Statement] = field(default_factory=list)
+    problems: list[PolicyProblem] = field(default_factory=list)
+    unknown: Unknown | None = None  # the whole policy (or its statement list) cannot be read
+    double_encoded: bool = False
+
+    @property
+    def readable(self) -> bool:
+        return self.unknown is None
+
+    @property
+    def entries(self) -> list[tuple[Statement, ActionEntry]]:
+        return [(st, entry) for st in self.statements for entry in st.actions]
+
+
+@dataclass
+class Decision:
+    state: str  # "allowed" | "denied" | "unknown"
+    allow: list[Statement] = field(default_factory=list)  # matching Allow statements
+    deny: list[Statement] = field(default_factory=list)  # matching (or possibly matching) Deny statements
+    reason: str = ""
+    unknowns: list[Unknown] = field(default_factory=list)  # unresolved values the answer depends on
+
+    @property
+    def allowed(self) -> bool:
+        return self.state == ALLOWED
+
+    @property
+    def denied(self) -> bool:
+        return self.state == DENIED
+
+    @property
+    def explicitly_denied(self) -> bool:
+        """Denied by an unconditional Deny (as opposed to: no Allow)."""
+        return self.state == DENIED and any(st.effect == DENY and not st.restricted for st in self.deny)
+
+
+# ----------------------------------------------------------------------------------------------
+# Parsing
+
+
+class _JsonObject(dict):
+    """A decoded JSON object that remembers the keys it saw more than once."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _pairs_hook(pairs: list[tuple[str, Any]]) -> _JsonObject:
+    obj = _JsonObject()
+    duplicates: list[str] = []
+    for key, value in pairs:
+        if key in obj and key not in duplicates:
+            duplicates.append(key)
+        obj[key] = value
+    if duplicates:
+        obj.duplicates = tuple(duplicates)
+    return obj
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _where(path: str) -> str:
+    return f"at {path}" if path else "at the top level of the policy"
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _Parser:
+    def __init__(self, custom: bool, source: str | None):
+        self.custom = custom
+        self.source = source
+        self.doc = PolicyDocument(version=None)
+
+    def problem(self, message: str, path: str, fix: str | None = None) -> None:
+        self.doc.problems.append(PolicyProblem("IMS100", message, path, fix))
+
+    # -- keys, the way Go's encoding/json finds struct fields
+    def get(self, obj: dict, name: str, path: str) -> tuple[bool, Any]:
+        matching = [key for key in obj if isinstance(key, str) and key.lower() == name.lower()]
+        if not matching:
+            return False, None
+        if len(matching) > 1:
+            self.problem(
+                f"duplicate key {_where(path)}: {', '.join(json.dumps(k) for k in matching)} all set "
+                f'"{name}" (keys are matched case-insensitively when the provider decodes the policy); '
+                f"only the last one takes effect and the others are silently dropped",
+                _join(path, name),
+                f'keep a single "{name}" key and merge the values into it',
+            )
+        return True, obj[matching[-1]]
+
+    def scan_duplicates(self, value: Any, path: str, depth: int = 0) -> None:
+        if depth > 100:
+            return
+        if isinstance(value, dict):
+            for key in getattr(value, "duplicates", ()):
+                self.problem(
+                    f'duplicate key "{key}" {_where(path)}: only the last one takes effect and the '
+                    f"earlier values are silently dropped",
+                    _join(path, key),
+                    f'keep a single "{key}" key and merge the values into it',
+                )
+            for key, item in value.items():
+                self.scan_duplicates(item, _join(path, str(key)), depth + 1)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                self.scan_duplicates(item, f"{path}[{i}]", depth + 1)
+
+    # -- entry point
+    def parse(self, value: Any) -> PolicyDocument:
+        doc = self.doc
+        if isinstance(value, PartialJson):
+            inner = value.value
+            if isinstance(inner, Unknown):
+                doc.unknown = inner
+                return doc
+            if inner is None:
+                doc.unknown = value
+                return doc
+            self.top(inner)
+            return doc
+        if isinstance(value, Unknown):
+            doc.unknown = value
+            return doc
+        if isinstance(value, bytes):
+            try:
+                value = value.decode("utf-8")
+            except UnicodeDecodeError:
+                self.problem("the policy is not UTF-8 text", "", "save the policy file as UTF-8")
+                return doc
+        if value is None:
+            self.problem(
+                "the role has no policy document",
+                "",
+                f'set policy = jsonencode({{ Version = "{SUPPORTED_VERSION}", Statement = [...] }})',
+            )
+            return doc
+        if isinstance(value, str):
+            data = self.load_text(value, "")
+            if data is _FAILED:
+                return doc
+            self.scan_duplicates(data, "")
+            self.top(data)
+            return doc
+        self.top(value)
+        return doc
+
+    def load_text(self, text: str, path: str) -> Any:
+        if not text.strip():
+            self.problem(
+                "the policy is empty: it must be a JSON object",
+                path,
+                f'write {{"Version": "{SUPPORTED_VERSION}", "Statement": [...]}} (or use jsonencode())',
+            )
+            return _FAILED
+        try:
+            return _loads(text)
+        except json.JSONDecodeError as exc:
+            self.problem(
+                f"the policy is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}); "
+                f"the provider rejects it",
+                path,
+                "fix the JSON syntax, or build the policy with jsonencode() so Terraform writes the JSON",
+            )
+        except ValueError as exc:  # NaN / Infinity
+            self.problem(f"the policy is not valid JSON: {exc}", path, "use plain JSON numbers and strings")
+        except RecursionError:
+            self.problem("the policy is nested too deeply to be read", path, "simplify the policy")
+        return _FAILED
+
+    def top(self, data: Any) -> None:
+        if isinstance(data, dict):
+            self.document(data)
+            return
+        if isinstance(data, str):
+            inner: Any = _FAILED
+            try:
+                inner = _loads(data)
+            except (ValueError, RecursionError):
+                pass
+            if isinstance(inner, dict):
+                self.doc.double_encoded = True
+                self.problem(
+                    "the policy is JSON-encoded twice: it is a JSON string whose content is the policy "
+                    "object, so the provider cannot decode it into a policy and the role fails at apply",
+                    "",
+                    "encode the policy once: remove the extra jsonencode() (or do not jsonencode() a "
+                    "string that already holds JSON, e.g. file(...))",
+                )
+                self.scan_duplicates(inner, "")
+                self.document(inner)
+                return
+            self.problem(
+                f"the policy is a JSON string ({_short(data)}), not an object",
+                "",
+                f'write {{"Version": "{SUPPORTED_VERSION}", "Statement": [...]}}',
+            )
+            return
+        if isinstance(data, Unknown):
+            self.doc.unknown = data
+            return
+        hint = ""
+        if isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
+            hint = ' (it looks like a Statement list: wrap it as {"Version": "1.1", "Statement": [...]})'
+        self.problem(
+            f"the policy is {_kind(data)}, not a JSON object{hint}",
+            "",
+            f'write {{"Version": "{SUPPORTED_VERSION}", "Statement": [...]}}',
+        )
+
+    def document(self, data: dict) -> None:
+        doc = self.doc
+        present, version = self.get(data, "Version", "")
+        if not present or version is None:
+            self.problem(
+                'the policy has no "Version"',
+                "Version",
+                f'add "Version": "{SUPPORTED_VERSION}"',
+            )
+        elif isinstance(version, Unknown):
+            doc.version = version
+        elif not isinstance(version, str):
+            doc.version = version
+            self.problem(
+                f'"Version" is {_kind(version)} ({_short(version)}); it must be the string "{SUPPORTED_VERSION}"',
+                "Version",
+                f'write "Version": "{SUPPORTED_VERSION}" (quoted)',
+            )
+        else:
+            doc.version = version
+            if self.custom and version != SUPPORTED_VERSION:
+                self.problem(
+                    f'"Version" is "{version}"; a custom policy must use "{SUPPORTED_VERSION}" '
+                    f'("1.0" is the RBAC form used only by system roles)',
+                    "Version",
+                    f'write "Version": "{SUPPORTED_VERSION}"',
+                )
+            elif not self.custom and version not in SYSTEM_VERSIONS:
+                self.problem(
+                    f'"Version" is "{version}"; IAM policies use "1.0" or "1.1"',
+                    "Version",
+                    f'write "Version": "{SUPPORTED_VERSION}"',
+                )
+
+        present, statements = self.get(data, "Statement", "")
+        if not present or statements is None:
+            self.problem(
+                'the policy has no "Statement": it grants nothing',
+                "Statement",
+                'add "Statement": [{"Effect": "Allow", "Action": [...]}]',
+            )
+            return
+        if isinstance(statements, Unknown):
+            doc.unknown = statements
+            return
+        if isinstance(statements, dict):
+            self.problem(
+                '"Statement" is an object; it must be a list of statements (the provider fails at apply)',
+                "Statement",
+                'wrap it in a list: "Statement": [{...}]',
+            )
+            statements = [statements]
+            single = True
+        elif not isinstance(statements, (list, tuple)):
+            self.problem(
+                f'"Statement" is {_kind(statements)}; it must be a list of statements',
+                "Statement",
+                'write "Statement": [{"Effect": "Allow", "Action": [...]}]',
+            )
+            return
+        else:
+            single = False
+        if not statements:
+            self.problem(
+                '"Statement" is empty: the policy grants nothing',
+                "Statement",
+                'add a statement: {"Effect": "Allow", "Action": [...]}',
+            )
+        if len(statements) > MAX_STATEMENTS:
+            self.problem(
+                f"the policy has {len(statements)} statements; IAM allows at most {MAX_STATEMENTS} in one policy",
+                "Statement",
+                "merge statements with the same Effect and Condition, or split the role into several roles",
+            )
+        for index, raw in enumerate(statements):
+            path = "Statement" if single else f"Statement[{index}]"
+            statement = self.statement(index, raw, path)
+            if statement is not None:
+                doc.statements.append(statement)
+
+    def statement(self, index: int, raw: Any, path: str) -> Statement | None:
+        if isinstance(raw, Unknown):
+            return Statement(index, raw, [], json_path=path, unknown_actions=[(path, raw)], source=self.source)
+        if not isinstance(raw, dict):
+            self.problem(
+                f"{path} is {_kind(raw)}; each statement must be an object with Effect and Action",
+                path,
+                'write {"Effect": "Allow", "Action": [...]}',
+            )
+            return None
+        statement = Statement(index, None, [], json_path=path, source=self.source)
+
+        # Effect
+        present, effect = self.get(raw, "Effect", path)
+        effect_path = _join(path, "Effect")
+        if not present or effect is None:
+            self.problem(
+                f'{path} has no "Effect"; it must be "Allow" or "Deny"',
+                effect_path,
+                f'add "Effect": "Allow" to {path}',
+            )
+        elif isinstance(effect, Unknown):
+            statement.effect = effect
+        elif isinstance(effect, str) and effect in EFFECTS:
+            statement.effect = effect
+        elif isinstance(effect, str) and effect.strip().lower() in ("allow", "deny"):
+            canonical = ALLOW if effect.strip().lower() == "allow" else DENY
+            statement.effect = canonical  # analysed as meant; the problem is reported
+            self.problem(
+                f'{effect_path} is "{effect}"; IAM accepts exactly "Allow" or "Deny"',
+                effect_path,
+                f'write "Effect": "{canonical}"',
+            )
+        else:
+            self.problem(
+                f'{effect_path} is {_short(effect)}; it must be "Allow" or "Deny"',
+                effect_path,
+                'write "Effect": "Allow" or "Effect": "Deny"',
+            )
+
+        # Action
+        present, action = self.get(raw, "Action", path)
+        action_path = _join(path, "Action")
+        if not present or action is None:
+            has_not_action, _ = self.get(raw, "NotAction", path)
+            extra = (
+                ' ("NotAction" is not supported by Huawei IAM v3 and the provider drops it)'
+                if has_not_action
+                else ""
+            )
+            self.problem(
+                f'{path} has no "Action"{extra}; a statement must list its actions',
+                action_path,
+                f'add "Action": ["service:resourceType:operation", ...] to {path}',
+            )
+        elif isinstance(action, Unknown):
+            statement.unknown_actions.append((action_path, action))
+        elif isinstance(action, str):
+            statement.actions.append(ActionEntry(action, action_path))
+            self.problem(
+                f'{action_path} is a string ("{action}"); it must be a list of strings: the provider '
+                f"fails at apply",
+                action_path,
+                f'write "Action": [{json.dumps(action)}]',
+            )
+            self.action_syntax(action, action_path)
+        elif isinstance(action, (list, tuple)):
+            if not action:
+                self.problem(
+                    f"{action_path} is empty: the statement grants or denies nothing",
+                    action_path,
+                    f"list the actions in {action_path}, or remove {path}",
+                )
+            if len(action) > MAX_ACTIONS_PER_STATEMENT:
+                self.problem(
+                    f"{action_path} has {len(action)} actions; IAM allows at most "
+                    f"{MAX_ACTIONS_PER_STATEMENT} in one statement",
+                    action_path,
+                    "use wildcards (e.g. service:resourceType:*) or split the actions over several statements",
+                )
+            for j, item in enumerate(action):
+                item_path = f"{action_path}[{j}]"
+                if isinstance(item, Unknown):
+                    statement.unknown_actions.append((item_path, item))
+                elif isinstance(item, str):
+                    statement.actions.append(ActionEntry(item, item_path))
+                    self.action_syntax(item, item_path)
+                else:
+                    self.problem(
+                        f"{item_path} is {_kind(item)} ({_short(item)}); actions must be strings "
+                        f'such as "service:resourceType:operation"',
+                        item_path,
+                        f"quote the action or remove {item_path}",
+                    )
+        else:
+            self.problem(
+                f"{action_path} is {_kind(action)}; it must be a list of strings",
+                action_path,
+                'write "Action": ["service:resourceType:operation", ...]',
+            )
+
+        # Condition
+        present, condition = self.get(raw, "Condition", path)
+        if present and condition is not None:
+            statement.condition = condition
+            if isinstance(condition, Unknown):
+                statement.has_condition = True
+            elif isinstance(condition, dict):
+                statement.has_condition = bool(condition)
+            else:
+                statement.has_condition = True
+                self.problem(
+                    f'{_join(path, "Condition")} is {_kind(condition)}; it must be an object '
+                    f'{{"Operator": {{"key": ["value", ...]}}}}',
+                    _join(path, "Condition"),
+                    'write "Condition": {"StringEquals": {"g:ProjectName": ["..."]}} or remove it',
+                )
+
+        # Resource
+        present, resource = self.get(raw, "Resource", path)
+        if present and resource is not None:
+            statement.resource = resource
+            if isinstance(resource, (list, dict, str)):
+                statement.has_resource = bool(resource)
+            else:
+                statement.has_resource = True
+        return statement
+
+    def action_syntax(self, text: str, path: str) -> None:
+        if split_action(text) is None:
+            self.problem(
+                f'"{text}" {_where(path)} is not an action: expected "service:resourceType:operation" '
+                f'(each part may use "*"), or "*"',
+                path,
+                f'write the action as "service:resourceType:operation", or remove {path}',
+            )
+
+
+_FAILED = object()
+
+
+def parse_policy(value: Any, *, custom: bool = True, source: str | None = None) -> PolicyDocument:
+    """Parse a role's `policy` value.
+
+    `value`: JSON text, an already decoded object, a `PartialJson` (its `.value` is read, unknown
+    leaves kept), or an `Unknown` (the document then has `unknown` set and no statements). `custom`:
+    a custom role (Version must be "1.1"). `source`: set on every statement (e.g. the role's address)
+    so that decisions over several roles can say whose statement decided.
+    Problems found are IMS100 `PolicyProblem`s in `problems`; what can still be read is kept
+    (a bare-string Action counts as that one action, a double-encoded policy is read through).
+    """
+    return _Parser(custom, source).parse(value)
+
+
+# ----------------------------------------------------------------------------------------------
+# Deciding
+
+
+def _quote(items: Iterable[str]) -> str:
+    return ", ".join(f'"{item}"' for item in items)
+
+
+def _restriction(statement: Statement) -> str:
+    if statement.has_condition and statement.has_resource:
+        return "under a Condition and for specific resources only"
+    if statement.has_condition:
+        return "under a Condition only"
+    return "for specific resources only (Resource)"
+
+
+def decide(action: str, statements: Iterable[Statement]) -> Decision:
+    """Is `action` allowed by these statements (those of every role the principal holds)?
+
+    - an unconditional matching Deny: denied (Deny wins);
+    - else an unconditional matching Allow: allowed, unless a conditional Deny (or a Deny that may
+      match through an unresolved action, or a statement of unknown Effect) could match: unknown;
+    - else a conditional matching Allow (Condition or Resource): unknown;
+    - else an Allow with an unresolved action entry (or a statement of unknown Effect) that could
+      match: unknown;
+    - else denied (no Allow).
+    """
+    hard_deny: list[Statement] = []
+    soft_deny: list[Statement] = []  # conditional, or may match through an unknown
+    hard_allow: list[Statement] = []
+    cond_allow: list[Statement] = []
+    maybe_allow: list[Statement] = []
+    unknowns: list[Unknown] = []
+
+    def note(statement: Statement, definite: bool) -> None:
+        if not definite:
+            unknowns.extend(u for _, u in statement.unknown_actions if u not in unknowns)
+        if isinstance(statement.condition, Unknown) and statement.condition not in unknowns:
+            unknowns.append(statement.condition)
+        if isinstance(statement.effect, Unknown) and statement.effect not in unknowns:
+            unknowns.append(statement.effect)
+
+    for statement in statements:
+        definite = statement.matches(action)
+        possible = definite or bool(statement.unknown_actions)
+        if not possible:
+            continue
+        effect = statement.effect
+        if effect == DENY:
+            if definite and not statement.restricted:
+                hard_deny.append(statement)
+            else:
+                soft_deny.append(statement)
+                note(statement, definite)
+        elif effect == ALLOW:
+            if definite and not statement.restricted:
+                hard_allow.append(statement)
+            elif definite:
+                cond_allow.append(statement)
+                note(statement, definite)
+            else:
+                maybe_allow.append(statement)
+                note(statement, definite)
+        elif isinstance(effect, Unknown):
+            soft_deny.append(statement)
+            maybe_allow.append(statement)
+            note(statement, definite)
+        # a statement without a valid Effect neither allows nor denies
+
+    allow = hard_allow + cond_allow + [s for s in maybe_allow if s not in cond_allow and s not in hard_allow]
+
+    def entry_text(statement: Statement) -> str:
+        entry = statement.matching_entry(action)
+        return f' ("{entry.text}")' if entry else ""
+
+    if hard_deny:
+        first = hard_deny[0]
+        return Decision(
+            DENIED,
+            allow,
+            hard_deny + soft_deny,
+            f'"{action}" is denied by the Deny in {first.describe()}{entry_text(first)}',
+            unknowns,
+        )
+    if hard_allow:
+        first = hard_allow[0]
+        granted = f'"{action}" is allowed by {first.describe()}{entry_text(first)}'
+        if soft_deny:
+            other = soft_deny[0]
+            if isinstance(other.effect, Unknown):
+                why = f"{other.describe()}, whose Effect cannot be resolved ({other.effect.reason}), may deny it"
+            elif other.matches(action):
+                why = f"the Deny in {other.describe()}{entry_text(other)} applies {_restriction(other)}"
+            else:
+                why = f"the Deny in {other.describe()} has an action that cannot be resolved and may deny it"
+            return Decision(UNKNOWN, allow, soft_deny, f"{granted}, but {why}", unknowns)
+        return Decision(ALLOWED, allow, [], granted, unknowns)
+    if cond_allow:
+        first = cond_allow[0]
+        return Decision(
+            UNKNOWN,
+            allow,
+            soft_deny,
+            f'"{action}" is allowed by {first.describe()}{entry_text(first)} {_restriction(first)}: '
+            f"it cannot be confirmed statically",
+            unknowns,
+        )
+    if maybe_allow:
+        first = maybe_allow[0]
+        if isinstance(first.effect, Unknown):
+            why = f"its Effect cannot be resolved ({first.effect.reason})"
+        else:
+            reasons = "; ".join(dict.fromkeys(u.reason for _, u in first.unknown_actions))
+            why = f"it has an action that cannot be resolved statically ({reasons})"
+        return Decision(
+            UNKNOWN,
+            allow,
+            soft_deny,
+            f'{first.describe()} may allow "{action}": {why}',
+            unknowns,
+        )
+    return Decision(DENIED, [], soft_deny, f'no Allow statement grants "{action}"', unknowns)
+
+
+# ----------------------------------------------------------------------------------------------
+# Helpers for the rest of the scanner
+
+
+def allowed_actions(doc: PolicyDocument, known_actions: Iterable[str]) -> set[str]:
+    """The known actions this policy allows for certain: matched by an unconditional Allow
+    (wildcards expanded) and not denied or possibly denied by the policy's own Deny statements
+    (i.e. `decide(...)` is "allowed")."""
+    if doc.unknown is not None:
+        return set()
+    return {action for action in dict.fromkeys(known_actions) if decide(action, doc.statements).state == ALLOWED}
+
+
+def explicit_actions(doc: PolicyDocument, known_actions: Iterable[str] | None = None) -> set[str]:
+    """Actions named without a wildcard in the Allow statements (conditional ones included).
+
+    With `known_actions`, an action the catalogue knows is returned in the catalogue's spelling
+    (`ims:serverimages:create` -> `ims:serverImages:create`); others are returned as written.
+    Malformed entries are left out.
+    """
+    index = canonical_index(known_actions) if known_actions is not None else {}
+    out: set[str] = set()
+    for statement in doc.statements:
+        if statement.effect != ALLOW:
+            continue
+        for entry in statement.actions:
+            if is_wildcard(entry.text) or split_action(entry.text) is None:
+                continue
+            out.add(index.get(entry.text.lower(), entry.text))
+    return out
+
+
+def ims_service(catalog: Catalog) -> str | None:
+    """The catalogue's own service prefix (lowercase), taken from its known actions."""
+    return primary_service(catalog.actions)
+
+
+def ims_actions_named(doc: PolicyDocument, catalog: Catalog, effect: str | None = None) -> list[ActionEntry]:
+    """Every action entry whose service is the catalogue's (IMS), wildcards such as `ims:*:*`
+    included, `*:*:*` not; in document order. `effect` ("Allow"/"Deny") restricts to those statements."""
+    service = ims_service(catalog)
+    if service is None:
+        return []
+    out: list[ActionEntry] = []
+    for statement in doc.statements:
+        if effect is not None and statement.effect != effect:
+            continue
+        for entry in statement.actions:
+            parts = split_action(entry.text)
+            if parts and parts[0].lower() == service:
+                out.append(entry)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Checks IMS101-IMS107
+
+
+def _service_level(catalog: Catalog, service: str) -> str | None:
+    entry = catalog.services.get(service) or catalog.services.get(service.lower())
+    if entry is None:
+        for name, candidate in catalog.services.items():
+            if name.lower() == service.lower():
+                entry = candidate
+                break
+    return entry.level if entry is not None else None
+
+
+def _wildcard_suggestions(parts: tuple[str, str, str], known_actions: Iterable[str], pattern: str) -> list[str]:
+    """Patterns close to `pattern` that do match catalogue actions: each segment that matches a
+    known action's segment is kept as written, the others are replaced by the known ones."""
+    candidates: list[str] = []
+    for action in known_actions:
+        known = split_action(action)
+        if known is None:
+            continue
+        candidate = ":".join(
+            written if segment_matches(written, real) else real for written, real in zip(parts, known)
+        )
+        if candidate not in candidates:
+            candidates.append(candidate)
+    return closest(pattern, candidates)
+
+
+def _action_suggestions(parts: tuple[str, str, str], known_actions: Iterable[str], text: str) -> list[str]:
+    """Known actions close to the unknown action `text`. Where one segment is right, only the
+    other is compared (`ims:images:lsit` -> operations of `images`; `ims:image:list` -> resource
+    types having `list`), which keeps the suggestions few and relevant."""
+    known = [(a, p) for a in known_actions if (p := split_action(a)) is not None]
+    service, resource, operation = (x.lower() for x in parts)
+    same_service = [(a, p) for a, p in known if p[0].lower() == service]
+    by_resource = [(a, p) for a, p in same_service if p[1].lower() == resource]
+    if by_resource:
+        ops = closest(operation, [p[2] for _, p in by_resource])
+        return list(dict.fromkeys(a for op in ops for a, p in by_resource if p[2] == op))
+    by_operation = [(a, p) for a, p in same_service if p[2].lower() == operation]
+    if by_operation:
+        resources = closest(resource, [p[1] for _, p in by_operation])
+        return list(dict.fromkeys(a for r in resources for a, p in by_operation if p[1] == r))
+    return closest(text, [a for a, _ in known])
+
+
+class _Checker:
+    def __init__(self, doc: PolicyDocument, catalog: Catalog, role_type: Any, custom: bool):
+        self.doc = doc
+        self.catalog = catalog
+        self.role_type = role_type
+        self.custom = custom
+        self.known = tuple(catalog.actions)
+        self.canonical = canonical_index(self.known)
+        self.service = ims_service(catalog)
+        self.problems: list[PolicyProblem] = list(doc.problems)
+
+    def add(self, rule_id: str, message: str, path: str, fix: str | None, **extra: Any) -> None:
+        self.problems.append(PolicyProblem(rule_id, message, path, fix, **extra))
+
+    def is_ims(self, parts: tuple[str, str, str]) -> bool:
+        return self.service is not None and parts[0].lower() == self.service
+
+    def run(self) -> list[PolicyProblem]:
+        if self.doc.unknown is not None:
+            return self.problems
+        for statement in self.doc.statements:
+            for entry in statement.actions:
+                parts = split_action(entry.text)
+                if parts is None:
+                    continue  # IMS100 already
+                self.check_unknown_action(entry, parts)
+                self.check_service_case(entry, parts)
+                if self.custom and statement.effect == ALLOW:
+                    self.check_admin_wildcard(entry)
+            self.check_resource(statement)
+        if self.custom:
+            self.check_mixed_levels()
+        self.check_role_type()
+        if self.custom:
+            self.check_partial_operations()
+        return self.problems
+
+    # IMS101
+    def check_unknown_action(self, entry: ActionEntry, parts: tuple[str, str, str]) -> None:
+        if self.service is None:
+            return
+        text, path = entry.text, entry.json_path
+        if self.is_ims(parts):
+            if is_wildcard(text):
+                if expand(text, self.known):
+                    return
+                suggestions = _wildcard_suggestions(parts, self.known, text)
+                message = f'"{text}" {_where(path)} matches no known IMS action, so it grants nothing'
+            else:
+                if text.lower() in self.canonical:
+                    return
+                suggestions = _action_suggestions(parts, self.known, text)
+                message = f'"{text}" {_where(path)} is not a known IMS action, so it grants nothing'
+            if suggestions:
+                alternatives = " or ".join(f'"{s}"' for s in suggestions)
+                message += f"; did you mean {alternatives}?"
+                fix = f'replace "{text}" with "{suggestions[0]}"'
+            else:
+                fix = f'replace "{text}" with an action from `iac-ims catalog`'
+            self.add("IMS101", message, path, fix, actions=(text,))
+            return
+        # a misspelt service: not a service the catalogue knows, one edit away from IMS's, and the
+        # rest of the action names a real IMS action
+        service = parts[0].lower()
+        if "*" in service or _service_level(self.catalog, service) is not None:
+            return
+        if edit_distance(service, self.service, max_distance=1) > 1:
+            return
+        corrected = f"{self.service}:{parts[1]}:{parts[2]}"
+        if not expand(corrected, self.known):
+            return
+        canonical = self.canonical.get(corrected.lower(), corrected)
+        self.add(
+            "IMS101",
+            f'"{text}" {_where(path)} names the service "{parts[0]}", which does not exist; '
+            f'did you mean "{canonical}"?',
+            path,
+            f'replace "{text}" with "{canonical}"',
+            actions=(text,),
+        )
+
+    # IMS102
+    def check_service_case(self, entry: ActionEntry, parts: tuple[str, str, str]) -> None:
+        service = parts[0]
+        if service == service.lower():
+            return
+        fixed = service.lower() + entry.text[len(service):]
+        self.add(
+            "IMS102",
+            f'"{entry.text}" {_where(entry.json_path)}: the service "{service}" is not lowercase; IAM '
+            f'service names are lowercase ("{service.lower()}"), and IAM may reject or ignore the action '
+            f"(it is matched case-insensitively here)",
+            entry.json_path,
+            f'write "{fixed}"',
+            actions=(entry.text,),
+        )
+
+    # IMS106
+    def check_admin_wildcard(self, entry: ActionEntry) -> None:
+        if not is_admin_wildcard(entry.text, self.service or ""):
+            return
+        service = split_action(entry.text)[0]  # type: ignore[index]
+        scope = "every action of every service" if service.strip("*") == "" else f"every {service.upper()} action"
+        self.add(
+            "IMS106",
+            f'"{entry.text}" {_where(entry.json_path)} is an admin wildcard: this Allow grants {scope}, '
+            f"far more than a custom role usually needs",
+            entry.json_path,
+            f'replace "{entry.text}" with the specific actions the role needs',
+            actions=(entry.text,),
+        )
+
+    # IMS105
+    def check_resource(self, statement: Statement) -> None:
+        if not statement.has_resource:
+            return
+        ims = [e.text for e in statement.actions if (p := split_action(e.text)) and self.is_ims(p)]
+        if not ims:
+            return
+        path = _join(statement.json_path, "Resource")
+        self.add(
+            "IMS105",
+            f'{statement.json_path} has "Resource" and IMS actions ({_quote(ims)}); IMS does not support '
+            f"resource-level authorization, so these actions may not take effect as written",
+            path,
+            f'remove "Resource" from {statement.json_path}, or move the IMS actions to a statement without "Resource"',
+            actions=tuple(ims),
+        )
+
+    # IMS103
+    def check_mixed_levels(self) -> None:
+        by_level: dict[str, list[ActionEntry]] = {"global": [], "project": []}
+        services: dict[str, list[str]] = {"global": [], "project": []}
+        for _, entry in self.doc.entries:
+            parts = split_action(entry.text)
+            if parts is None or "*" in parts[0]:
+                continue
+            service = parts[0].lower()
+            level = _service_level(self.catalog, service)
+            if level in by_level:
+                by_level[level].append(entry)
+                if service not in services[level]:
+                    services[level].append(service)
+        if not by_level["global"] or not by_level["project"]:
+            return
+        first_global, first_project = by_level["global"][0], by_level["project"][0]
+        globals_, projects = ", ".join(services["global"]), ", ".join(services["project"])
+        self.add(
+            "IMS103",
+            f'the policy mixes global-service actions ({globals_}: e.g. "{first_global.text}" at '
+            f'{first_global.json_path}) with project-level actions ({projects}: e.g. "{first_project.text}" '
+            f"at {first_project.json_path}); IAM does not allow both kinds in one custom policy",
+            first_global.json_path,
+            f'split it into two roles: one of type "AX" with the {globals_} actions and one of type '
+            f'"XA" with the {projects} actions',
+            actions=(first_global.text, first_project.text),
+        )
+
+    # IMS104
+    def check_role_type(self) -> None:
+        if not isinstance(self.role_type, str) or self.role_type.strip().upper() != "AX":
+            return
+        named = ims_actions_named(self.doc, self.catalog)
+        if not named:
+            return
+        first = named[0]
+        why = "IMS is a project-level service"
+        self.add(
+            "IMS104",
+            f'the role has type "{self.role_type}" (global services), but its policy names IMS actions '
+            f'(e.g. "{first.text}" at {first.json_path}); {why}, so an AX role cannot grant them',
+            "",
+            'use type "XA" (region-specific projects)',
+            actions=tuple(dict.fromkeys(e.text for e in named)),
+        )
+
+    # IMS107
+    def check_partial_operations(self) -> None:
+        if not self.catalog.operations:
+            return
+        # "reader" actions: the single action of a read-only (GET/HEAD) operation. An operation
+        # whose granted part is only such actions is the normal shape of a read-only role, not a
+        # half-granted write: not reported.
+        readers = {
+            op.actions[0].lower()
+            for op in self.catalog.operations.values()
+            if len(op.actions) == 1 and op.method.upper() in ("GET", "HEAD")
+        }
+        cache: dict[str, Decision] = {}
+
+        def decision(action: str) -> Decision:
+            key = action.lower()
+            if key not in cache:
+                cache[key] = decide(action, self.doc.statements)
+            return cache[key]
+
+        for op in self.catalog.operations.values():
+            required = list(dict.fromkeys(op.actions))
+            if len(required) < 2 or op.deprecated:
+                continue
+            granted = [a for a in required if decision(a).state == ALLOWED]
+            missing = [a for a in required if decision(a).state == DENIED]
+            if not granted or not missing:
+                continue
+            if all(a.lower() in readers for a in granted):
+                continue
+            denied = [a for a in missing if decision(a).explicitly_denied]
+            path = ""
+            for statement in decision(granted[0]).allow:
+                entry = statement.matching_entry(granted[0])
+                if entry is not None:
+                    path = entry.json_path
+                    break
+            api = f" ({op.method} {op.path})" if op.method and op.path else ""
+            message = (
+                f"the role grants {_quote(granted)} but not {_quote(missing)}, which operation "
+                f'"{op.id}"{api} also needs: that operation fails with this role alone'
+            )
+            if denied:
+                first_deny = decision(denied[0]).deny[0]
+                message += f" ({_quote(denied)} denied by {first_deny.describe()})"
+                fix = f"remove {_quote(denied)} from the Deny in {first_deny.json_path}"
+                not_denied = [a for a in missing if a not in denied]
+                if not_denied:
+                    fix += f" and add {_quote(not_denied)} to the Allow statement"
+            else:
+                fix = f"add {_quote(missing)} to the Allow statement"
+            self.add("IMS107", message, path, fix, operation=op.id, actions=tuple(missing))
+
+
+def check_policy(
+    doc: PolicyDocument,
+    catalog: Catalog,
+    *,
+    role_type: str | None,
+    custom: bool = True,
+) -> list[PolicyProblem]:
+    """Every problem of the policy: IMS100 (from parsing) and IMS101-IMS107.
+
+    `role_type`: the role's `type` ("AX"/"XA", any case; None or an Unknown when not known).
+    `custom`: False for a system role's policy: only IMS100-IMS102, IMS104 and IMS105 apply
+    (IMS103, IMS106, IMS107 are about how a custom role is written).
+    An unreadable document (`doc.unknown`) yields only its parse problems.
+    """
+    return _Checker(doc, catalog, role_type, custom).run()
+
+
+__all__ = [
+    "ALLOWED",
+    "DENIED",
+    "UNKNOWN",
+    "ActionEntry",
+    "Decision",
+    "PolicyDocument",
+    "PolicyProblem",
+    "Statement",
+    "allowed_actions",
+    "check_policy",
+    "decide",
+    "explicit_actions",
+    "ims_actions_named",
+    "ims_service",
+    "parse_policy",
+]
