@@ -59,6 +59,7 @@ class Operation:
     enterprise_project: bool  # grantable at enterprise-project scope
     deprecated: bool = False
     replacement: str | None = None
+    variant_of: str | None = None  # the same call without a situational extra action (EP migration)
     prerequisites: tuple[Prerequisite, ...] = ()
     table: str = "image_management"  # which table of the appendix
     row: int | None = None  # row number in that table
@@ -512,6 +513,7 @@ def _operation(raw: dict[str, Any]) -> Operation:
         enterprise_project=raw["enterprise_project"],
         deprecated=raw.get("deprecated", False),
         replacement=raw.get("replacement"),
+        variant_of=raw.get("variant_of"),
         prerequisites=tuple(
             Prerequisite(service=p["service"], any_of=tuple(p["any_of"])) for p in raw.get("prerequisites", ())
         ),
@@ -606,6 +608,8 @@ def _check_references(catalog: Catalog, op_origin: dict[str, tuple[str, int]]) -
                 raise CatalogError(file, key("replacement"), f"unknown operation ID {op.replacement!r}")
             if op.replacement == op.id:
                 raise CatalogError(file, key("replacement"), "an operation cannot replace itself")
+        if op.variant_of is not None and op.variant_of not in catalog.operations:
+            raise CatalogError(file, key("variant_of"), f"unknown operation ID {op.variant_of!r}")
         for j, action in enumerate(op.actions):
             canonical = catalog.canonical_action(action)
             if canonical is None:

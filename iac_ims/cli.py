@@ -137,7 +137,7 @@ def _guarded(run: Any) -> None:
 @click.option("--skip-rule", multiple=True)
 @click.option("--only-rule", multiple=True)
 @click.option("--no-color", is_flag=True)
-@click.option("--quiet", is_flag=True, help="Findings only, no summary.")
+@click.option("--quiet", "-q", is_flag=True, help="Findings only, no summary.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel parse processes.")
 @click.option("--show-config", is_flag=True, help="Print the effective settings and where they came from.")
 def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, ...], fail_on: str | None,
@@ -162,7 +162,7 @@ def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, .
 
             count = write_baseline(create_baseline, [f for f in report.findings if not f.suppressed])
             click.echo(f"iac-ims: wrote {count} baseline entries to {create_baseline}", err=True)
-        _emit(report, formats or ("text",), outputs, no_color=no_color, quiet=quiet)
+        _emit(report, formats or ("text",), outputs, no_color=no_color, quiet=quiet, fail_on=settings["fail_on"])
         if report.internal_errors:
             sys.exit(EXIT_INTERNAL)
         sys.exit(EXIT_FINDINGS if report.failing(settings["fail_on"]) else EXIT_OK)
@@ -170,7 +170,8 @@ def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, .
     _guarded(run)
 
 
-def _emit(report: Any, formats: tuple[str, ...], outputs: tuple[str, ...], *, no_color: bool, quiet: bool) -> None:
+def _emit(report: Any, formats: tuple[str, ...], outputs: tuple[str, ...], *, no_color: bool, quiet: bool,
+          fail_on: str) -> None:
     from iac_ims.report import render
 
     for index, name in enumerate(formats):
@@ -180,7 +181,7 @@ def _emit(report: Any, formats: tuple[str, ...], outputs: tuple[str, ...], *, no
             from iac_ims.report.text import use_colour
 
             colour = use_colour(sys.stdout, no_color)
-        text = render(name, report, colour=colour, quiet=quiet)
+        text = render(name, report, colour=colour, quiet=quiet, fail_on=fail_on)
         if target:
             try:
                 Path(target).write_text(text, encoding="utf-8")

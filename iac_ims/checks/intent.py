@@ -63,7 +63,7 @@ def _decision_findings(ctx: CheckContext, instance: Any, subject: str, operation
                           evidence=[*path, *operation.actions, operation.id])
         return
     if decision.explicitly_denied:
-        denials = "; ".join(f"{s.describe()} in {ctx.model.roles[k].label}" for k, s in decision.denied[:3])
+        denials = "; ".join(s.describe() for _, s in decision.denied[:3])
         denied_actions = sorted({a for a in operation.actions for _, s in decision.denied if s.matches(a)})
         yield ctx.finding("IMS301", instance, f"{subject} is meant to perform {operation.id}, and every action it "
                           f"needs is allowed, but {_quote(denied_actions)} is denied by {denials} (Deny wins)",

@@ -18,8 +18,8 @@ def policy_findings(ctx: CheckContext) -> Iterable[Finding]:
         role_type = role.role_type if isinstance(role.role_type, str) else None
         instance = role.instance
         for problem in check_policy(role.policy, ctx.catalog, role_type=role_type, custom=True):
-            where = f" ({problem.json_path})" if problem.json_path else ""
+            where = f" ({problem.json_path})" if problem.json_path and problem.json_path not in problem.message else ""
             yield ctx.finding(
-                problem.rule_id, instance, f"{problem.message}{where}" if where not in problem.message else problem.message,
+                problem.rule_id, instance, problem.message + where,
                 operation=problem.operation, fix=problem.fix,
                 evidence=[role.key, *problem.actions, problem.operation or ""])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from iac_ims.checks import register
@@ -117,6 +118,11 @@ def _unassigned_roles(ctx: CheckContext) -> Iterable[Finding]:
             evidence=[role.key], fix="assign it to a group or agency at project scope, or remove it")
 
 
+def _head(name: str) -> str:
+    """The service token of a role name: `IMS` of `IMS FullAccess`, `te` of `te_admin`."""
+    return re.split(r"[\s_]+", name.strip(), maxsplit=1)[0].lower()
+
+
 def _misspelt_role_names(ctx: CheckContext) -> Iterable[Finding]:
     """IMS204: a role named by text that matches nothing known."""
     known: dict[str, str] = {}
@@ -133,8 +139,9 @@ def _misspelt_role_names(ctx: CheckContext) -> Iterable[Finding]:
             continue
         seen.add((mention.text, mention.instance.address, mention.line))
         limit = min(TYPO_DISTANCE, max(1, len(mention.text) // 4))
-        near = sorted(((edit_distance(mention.text.lower(), name.lower(), limit + 1), name) for name in known),
-                      key=lambda pair: (pair[0], pair[1]))
+        # "LTS FullAccess" is not a typo of "ECS FullAccess": the service token must agree
+        near = sorted(((edit_distance(mention.text.lower(), name.lower(), limit + 1), name) for name in known
+                       if _head(name) == _head(mention.text)), key=lambda pair: (pair[0], pair[1]))
         close = [name for distance, name in near if distance <= limit]
         if close:
             meant = known[close[0]]

@@ -91,7 +91,7 @@ class ModelBuilder:
             policy_value = instance.attr("policy")
         else:
             policy_value = Unknown("the role has no `policy` argument (an older provider schema?)", ())
-        document = parse_policy(policy_value, custom=True)
+        document = parse_policy(policy_value, custom=True, source=instance.address)
         if document.unknown is not None:
             self.unresolved(instance, "the policy", document.unknown, instance.attr_line("policy"))
         role = Role(instance.address, CUSTOM, instance.address, address=instance.address, display_name=name,
@@ -118,8 +118,8 @@ class ModelBuilder:
             return None
         key = f"system:{role.display_name}"
         if key not in self.model.roles:
-            policy = parse_policy(system_role_policy(role), custom=False) if role.actions_known else parse_policy(
-                Unknown(f"what {role.display_name} grants is not in the catalogue"), custom=False)
+            policy = parse_policy(system_role_policy(role) if role.actions_known else Unknown(
+                f"what {role.display_name} grants is not in the catalogue"), custom=False, source=role.display_name)
             self.model.roles[key] = Role(key, SYSTEM, role.display_name, display_name=role.display_name,
                                          policy=policy, system=role)
         return key
@@ -216,23 +216,33 @@ class ModelBuilder:
         role, role_unknown = self.resolve_role(instance.attr("role_id"), instance.address)
         if role_unknown is not None:
             self.unresolved(instance, "role_id", role_unknown, instance.attr_line("role_id"))
-        set_arguments = [a for a in rt.SCOPE_ARGUMENTS if instance.has(a) and instance.attr(a) is not None]
-        scope: Scope | None = None
-        problem: str | None = None
-        if len(set_arguments) == 1:
-            argument = set_arguments[0]
-            value = instance.attr(argument)
-            kind = {"domain_id": DOMAIN, "project_id": PROJECT, "enterprise_project_id": ENTERPRISE_PROJECT}[argument]
-            if argument == "project_id" and value == rt.ALL_PROJECTS_ID:
-                kind = ALL_PROJECTS
-            scope = Scope(kind, value, argument)
-        elif not set_arguments:
-            problem = "sets none of " + ", ".join(rt.SCOPE_ARGUMENTS)
-        else:
-            problem = "sets more than one of " + ", ".join(set_arguments)
+        scope, problem = self._assignment_scope(instance)
         self.model.assignments.append(Assignment(
             instance.address, instance, principals, role, scope, instance.line, instance.end_line, "assignment",
             principal_unknown, problem))
+
+    def _assignment_scope(self, instance: ResourceInstance) -> tuple[Scope | None, str | None]:
+        """Exactly one of domain_id / project_id / enterprise_project_id.  An argument whose value
+        is unknown counts as set when it is the only candidate (its kind is still known); where an
+        unknown value could be null beside others, which one applies cannot be told (IMS901)."""
+        present = [a for a in rt.SCOPE_ARGUMENTS if instance.has(a)]
+        known = [a for a in present if not isinstance(instance.attr(a), Unknown) and instance.attr(a) is not None]
+        unknown = [a for a in present if isinstance(instance.attr(a), Unknown)]
+        if len(known) > 1:
+            return None, "sets more than one of " + ", ".join(known)
+        if unknown and (known or len(unknown) > 1):
+            self.unresolved(instance, "the scope (" + " or ".join([*known, *unknown]) + ")",
+                            Unknown.combine([instance.attr(a) for a in unknown]))
+            return None, None
+        chosen = known or unknown
+        if not chosen:
+            return None, "sets none of " + ", ".join(rt.SCOPE_ARGUMENTS)
+        argument = chosen[0]
+        value = instance.attr(argument)
+        kind = {"domain_id": DOMAIN, "project_id": PROJECT, "enterprise_project_id": ENTERPRISE_PROJECT}[argument]
+        if argument == "project_id" and value == rt.ALL_PROJECTS_ID:
+            kind = ALL_PROJECTS
+        return Scope(kind, value, argument), None
 
     def _user_assignment(self, instance: ResourceInstance) -> None:
         self._count_unknown(instance)
@@ -265,8 +275,10 @@ class ModelBuilder:
     def _agency_list(self, instance: ResourceInstance, origin: str, index: int, names: Any, scope: Scope,
                      line: int) -> None:
         where = f"{instance.address}/{origin}[{index}]"
-        items = names if isinstance(names, list) else [names]
+        items = names if isinstance(names, list) else [] if names is None else [names]
         for position, name in enumerate(items[:MAX_ROLE_NAMES]):
+            if name is None:
+                continue
             key = f"{where}#{position}"
             unknown = None
             if isinstance(name, str):

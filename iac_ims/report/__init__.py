@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def render(name: str, report: Any, *, colour: bool = False, quiet: bool = False) -> str:
+def render(name: str, report: Any, *, colour: bool = False, quiet: bool = False, fail_on: str = "error") -> str:
     if name == "text":
         from iac_ims.report.text import render_text
 
@@ -21,7 +21,7 @@ def render(name: str, report: Any, *, colour: bool = False, quiet: bool = False)
     if name == "junit":
         from iac_ims.report.junit import render_junit
 
-        return render_junit(report)
+        return render_junit(report, fail_on=fail_on)
     if name == "markdown":
         from iac_ims.report.markdown import render_markdown
 

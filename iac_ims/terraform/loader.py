@@ -308,7 +308,7 @@ class ModuleContext:
         return self.owner.resource_reference("data", type_, name)
 
     def read_file(self, path: str) -> Any:
-        return self.owner.loader.read_file(path, self.module, self.origin)
+        return self.owner.loader.read_file(path, self.owner, self.origin)
 
 
 class _NoContext:
@@ -463,13 +463,15 @@ class ModuleInstance:
         block = self.source.variables.get(name)
         if name in self.inputs:
             value = self.inputs[name]()
-            if value is not None or block is None:
+            if block is None:
                 return value
+            if value is not None:
+                return _typed(value, block)
         if block is None:
             return Unknown(f"variable \"{name}\" is not declared", (f"{self.address_prefix}var.{name}",))
         default = block.attributes.get("default")
         if default is not None:
-            return eval_expr(default.expr, _NO_CONTEXT)
+            return _typed(eval_expr(default.expr, _NO_CONTEXT), block)
         return Unknown(f"variable \"{name}\" has no value", (f"{self.address_prefix}var.{name}",))
 
     def local(self, name: str) -> Any:
@@ -541,6 +543,16 @@ class ModuleInstance:
                 return [make(None, ctx.derive(each_key=each, each_value=each), items)]
             return [make(k, ctx.derive(each_key=k, each_value=v)) for k, v in items]
         return [make(None, ctx)]
+
+
+def _typed(value: Any, block: Block) -> Any:
+    """A variable's value converted to its declared type (optional attributes filled in)."""
+    type_attribute = block.attributes.get("type")
+    if type_attribute is None or isinstance(type_attribute.expr, JsonExpr):
+        return value
+    from iac_ims.terraform.types import conform
+
+    return conform(value, type_attribute.expr, lambda expr: eval_expr(expr, _NO_CONTEXT))
 
 
 # ---- the loader --------------------------------------------------------------------------

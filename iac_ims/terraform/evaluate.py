@@ -1,0 +1,1339 @@
+"""A safe evaluator (no eval/exec) of the Terraform expression language.
+
+It walks python-hcl2 8.x's Lark parse tree directly (see hcl2.lark for the rule names) and
+produces plain Python values, or `Unknown`/`Reference`/`PartialJson` for what cannot be known
+before `terraform apply`.  Everything outside the expression comes from an `EvalContext`.
+
+Errors Terraform would report raise `EvalError` internally (so `try()`/`can()` can catch
+them); `evaluate` itself never raises: it returns `Unknown("error: ...")`.  Resource bounds
+(depth, steps) raise `LimitExceeded`, which `try()`/`can()` do not catch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import replace
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from lark import Token, Tree
+
+from iac_ims.terraform import template as _template
+from iac_ims.terraform.context import (
+    MAX_COLLECTION_SIZE,
+    MAX_EVAL_DEPTH,
+    MAX_STRING_SIZE,
+    MISSING,
+    Budget,
+    EvalContext,
+)
+from iac_ims.terraform.values import PartialJson, Reference, Unknown
+
+__all__ = [
+    "EvalError",
+    "LimitExceeded",
+    "Evaluator",
+    "evaluate",
+    "evaluate_compiled_template",
+    "MAX_TEMPLATEFILE_DEPTH",
+]
+
+MAX_TEMPLATEFILE_DEPTH = 8
+
+
+class EvalError(Exception):
+    """An error Terraform would raise while evaluating (caught by `try()` / `can()`)."""
+
+
+class LimitExceeded(Exception):
+    """An analysis bound was hit (depth, steps): the whole evaluation becomes Unknown."""
+
+
+_NOTSET = object()
+_NUM_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+# ---------------------------------------------------------------------------------------
+# value helpers (shared with functions.py)
+# ---------------------------------------------------------------------------------------
+
+
+def type_name(v: Any) -> str:
+    if v is None:
+        return "null"
+    t = type(v)
+    if t is bool:
+        return "bool"
+    if t is int or t is float:
+        return "number"
+    if t is str:
+        return "string"
+    if t is list:
+        return "list"
+    if t is dict:
+        return "object"
+    if isinstance(v, Unknown):
+        return "unknown value"
+    return "object"
+
+
+def norm_num(x: Any) -> Any:
+    """int when integral; non-finite numbers are an error."""
+    if type(x) is float:
+        if x != x or x == math.inf or x == -math.inf:
+            raise EvalError("arithmetic result is not a finite number")
+        if x.is_integer():
+            return int(x)
+    return x
+
+
+def num_str(x: Any) -> str:
+    """A number as Terraform renders it in a string ("1", "1.5", "0.0000001")."""
+    if type(x) is float:
+        x = norm_num(x)
+    if type(x) is int:
+        try:
+            return str(x)
+        except ValueError:
+            raise EvalError("number too large to convert to a string") from None
+    r = repr(x)
+    if "e" in r or "E" in r:
+        r = format(Decimal(r), "f")
+    return r
+
+
+def parse_number(s: str) -> Any:
+    s2 = s
+    if not _NUM_RE.fullmatch(s2):
+        raise EvalError(f"cannot convert {s[:40]!r} to a number")
+    if "." in s2 or "e" in s2 or "E" in s2:
+        try:
+            return norm_num(float(s2))
+        except OverflowError:
+            raise EvalError("number out of range") from None
+    return int(s2)
+
+
+def to_num(v: Any) -> Any:
+    t = type(v)
+    if t is int or t is float:
+        return v
+    if t is str:
+        return parse_number(v)
+    if v is None:
+        raise EvalError("a null value cannot be used as a number")
+    raise EvalError(f"a number is required, not a {type_name(v)}")
+
+
+def to_str(v: Any) -> str:
+    t = type(v)
+    if t is str:
+        return v
+    if t is bool:
+        return "true" if v else "false"
+    if t is int or t is float:
+        return num_str(v)
+    if v is None:
+        raise EvalError("a null value cannot be used as a string")
+    raise EvalError(f"a string is required, not a {type_name(v)}")
+
+
+def to_bool(v: Any) -> bool:
+    if v is True or v is False:
+        return v
+    if type(v) is str:
+        if v == "true":
+            return True
+        if v == "false":
+            return False
+    if v is None:
+        raise EvalError("a null value cannot be used as a bool")
+    raise EvalError(f"a bool is required, not a {type_name(v)}")
+
+
+def bool_or_unknown(v: Any) -> Any:
+    if isinstance(v, Unknown):
+        return plain_unknown(v)
+    return to_bool(v)
+
+
+def plain_unknown(u: Unknown) -> Unknown:
+    """`u` without Reference/PartialJson specifics (for results derived from it)."""
+    if type(u) is Unknown:
+        return u
+    return Unknown(u.reason, u.depends_on)
+
+
+def unknowns_in(value: Any, limit: int = 1_000_000) -> list[Unknown]:
+    """Every Unknown inside `value` (iterative, no recursion limit)."""
+    if isinstance(value, Unknown):
+        return [value]
+    t = type(value)
+    if t is not list and t is not dict:
+        return []
+    found: list[Unknown] = []
+    stack = [value]
+    seen = 0
+    while stack:
+        v = stack.pop()
+        seen += 1
+        if seen > limit:
+            found.append(Unknown("value too large to inspect"))
+            break
+        it = v.values() if type(v) is dict else v
+        for x in it:
+            if isinstance(x, Unknown):
+                found.append(x)
+            else:
+                tx = type(x)
+                if tx is list or tx is dict:
+                    stack.append(x)
+    return found
+
+
+def has_unknown(value: Any) -> bool:
+    if isinstance(value, Unknown):
+        return True
+    t = type(value)
+    if t is not list and t is not dict:
+        return False
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        it = v.values() if type(v) is dict else v
+        for x in it:
+            if isinstance(x, Unknown):
+                return True
+            tx = type(x)
+            if tx is list or tx is dict:
+                stack.append(x)
+    return False
+
+
+def is_traversable(v: Any) -> bool:
+    t = type(v)
+    if t in _PLAIN_TYPES or isinstance(v, Unknown):
+        return False
+    return getattr(v, "traverse_attr", None) is not None
+
+
+_PLAIN_TYPES = frozenset((type(None), bool, int, float, str, list, dict))
+
+
+def equal(a: Any, b: Any) -> Any:
+    """Terraform `==`: True/False, or Unknown when unknown parts could decide it."""
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return Unknown.combine([a, b])
+    if a is None or b is None:
+        return a is b
+    ta, tb = type(a), type(b)
+    if ta is bool or tb is bool:
+        return ta is tb and a == b
+    if ta is str or tb is str:
+        return ta is tb and a == b
+    if (ta is int or ta is float) and (tb is int or tb is float):
+        return a == b
+    if ta is list and tb is list:
+        if len(a) != len(b):
+            return False
+        unknowns = []
+        for x, y in zip(a, b):
+            r = equal(x, y)
+            if r is False:
+                return False
+            if r is not True:
+                unknowns.append(r)
+        return Unknown.combine(unknowns) if unknowns else True
+    if ta is dict and tb is dict:
+        if a.keys() != b.keys():
+            return False
+        unknowns = []
+        for k, x in a.items():
+            r = equal(x, b[k])
+            if r is False:
+                return False
+            if r is not True:
+                unknowns.append(r)
+        return Unknown.combine(unknowns) if unknowns else True
+    if is_traversable(a) or is_traversable(b):
+        if a is b:
+            return True
+        return Unknown("comparison of objects whose attributes are not all known")
+    return False
+
+
+def value_key(v: Any) -> Any:
+    """A hashable key with Terraform equality (1 == 1.0, true != 1)."""
+    t = type(v)
+    if v is None:
+        return ("z",)
+    if t is bool:
+        return ("b", v)
+    if t is int or t is float:
+        return ("n", v)
+    if t is str:
+        return ("s", v)
+    if t is list:
+        return ("l", tuple(value_key(x) for x in v))
+    if t is dict:
+        return ("m", tuple(sorted((k, value_key(x)) for k, x in v.items())))
+    return ("o", id(v))
+
+
+def _index_number(key: Any) -> int:
+    t = type(key)
+    if t is int:
+        return key
+    if t is float:
+        if key.is_integer():
+            return int(key)
+        raise EvalError(f"index {key} is not a whole number")
+    if t is str:
+        n = parse_number(key)
+        if type(n) is int:
+            return n
+        raise EvalError(f"index {key!r} is not a whole number")
+    if key is None:
+        raise EvalError("a null value cannot be used as an index")
+    raise EvalError(f"a number is required as a list index, not a {type_name(key)}")
+
+
+def _map_key(key: Any) -> str:
+    t = type(key)
+    if t is str:
+        return key
+    if t is bool or t is int or t is float:
+        return to_str(key)
+    if key is None:
+        raise EvalError("a null value cannot be used as a map key")
+    raise EvalError(f"a string is required as a map key, not a {type_name(key)}")
+
+
+def _instance_key(key: Any) -> str:
+    t = type(key)
+    if t is float and key.is_integer():
+        key = int(key)
+        t = int
+    if t is int:
+        return f"[{key}]"
+    if t is str:
+        return "[" + json.dumps(key, ensure_ascii=False) + "]"
+    return "[" + json.dumps(key) + "]"
+
+
+def _attr_key(key: Any) -> str:
+    t = type(key)
+    if t is str:
+        return key
+    try:
+        return to_str(key)
+    except EvalError:
+        return repr(key)
+
+
+# ---------------------------------------------------------------------------------------
+# string literals
+# ---------------------------------------------------------------------------------------
+
+_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+
+
+@lru_cache(maxsize=65536)
+def unescape(s: str) -> str:
+    """Backslash escapes of a quoted HCL string."""
+    if "\\" not in s:
+        return s
+    out = []
+    i = 0
+    n = len(s)
+    while i < n:
+        j = s.find("\\", i)
+        if j < 0:
+            out.append(s[i:])
+            break
+        out.append(s[i:j])
+        if j + 1 >= n:
+            out.append("\\")
+            break
+        c = s[j + 1]
+        simple = _SIMPLE_ESCAPES.get(c)
+        if simple is not None:
+            out.append(simple)
+            i = j + 2
+        elif c == "u" or c == "U":
+            width = 4 if c == "u" else 8
+            digits = s[j + 2 : j + 2 + width]
+            try:
+                if len(digits) != width:
+                    raise ValueError
+                cp = int(digits, 16)
+                out.append(chr(cp))
+            except (ValueError, OverflowError):
+                raise EvalError(f"invalid escape sequence \\{c}{digits}") from None
+            i = j + 2 + width
+        else:
+            raise EvalError(f"invalid escape sequence \\{c}")
+    return "".join(out)
+
+
+def _string_token(tok: Token) -> str:
+    ttype = tok.type
+    if ttype == "ESCAPED_INTERPOLATION":
+        return "${" + unescape(str(tok)[3:])
+    if ttype == "ESCAPED_DIRECTIVE":
+        return "%{" + unescape(str(tok)[3:])
+    return unescape(str(tok))
+
+
+def _template_value_str(v: Any) -> str:
+    t = type(v)
+    if t is str:
+        return v
+    if t is bool:
+        return "true" if v else "false"
+    if t is int or t is float:
+        return num_str(v)
+    if v is None:
+        raise EvalError("the value of a template interpolation is null")
+    raise EvalError(f"cannot include a {type_name(v)} value in a string template")
+
+
+# ---------------------------------------------------------------------------------------
+# tree helpers
+# ---------------------------------------------------------------------------------------
+
+
+def _trees(node: Tree) -> list:
+    return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+
+
+def _first_tree(node: Tree) -> Tree:
+    for c in node.children:
+        if isinstance(c, Tree) and c.data != "new_line_or_comment":
+            return c
+    raise EvalError(f"malformed {node.data}")
+
+
+def _last_tree(node: Tree) -> Tree:
+    for c in reversed(node.children):
+        if isinstance(c, Tree) and c.data != "new_line_or_comment":
+            return c
+    raise EvalError(f"malformed {node.data}")
+
+
+def _name_of(step: Tree) -> str:
+    """The attribute name of a `get_attr` step."""
+    for c in step.children:
+        if isinstance(c, Tree):
+            tok = c.children[0]
+            return str(tok)
+    raise EvalError("malformed attribute access")
+
+
+_OPS2 = frozenset(("==", "!=", "<=", ">=", "&&", "||"))
+
+
+def _op_text(tok: Any) -> str:
+    s = str(tok)
+    if len(s) > 2:
+        s = s.rstrip()
+    two = s[-2:]
+    if two in _OPS2:
+        return two
+    return s[-1:]
+
+
+_TRAVERSALS = frozenset(
+    ("get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term")
+)
+
+
+# ---------------------------------------------------------------------------------------
+# the evaluator
+# ---------------------------------------------------------------------------------------
+
+
+class Evaluator:
+    """One evaluation: context, shared budget, current depth and local scope."""
+
+    __slots__ = ("ctx", "budget", "depth", "scope", "vars_only", "tf_depth")
+
+    def __init__(
+        self,
+        ctx: EvalContext,
+        budget: Budget | None = None,
+        *,
+        scope: dict | None = None,
+        vars_only: bool = False,
+    ) -> None:
+        self.ctx = ctx
+        self.budget = budget if budget is not None else Budget()
+        self.depth = 0
+        self.scope: dict = scope if scope is not None else {}
+        self.vars_only = vars_only
+        self.tf_depth = 0
+
+    # -- entry points ---------------------------------------------------------------
+
+    def run(self, tree: Any) -> Any:
+        """Evaluate `tree`, never raising."""
+        try:
+            if isinstance(tree, Tree) and tree.data == "attribute":
+                tree = tree.children[-1]
+            return self.eval(tree)
+        except EvalError as e:
+            return Unknown(f"error: {e}")
+        except LimitExceeded as e:
+            return Unknown(str(e))
+        except RecursionError:
+            return Unknown("expression nested too deeply")
+
+    def spend(self, n: int = 1) -> None:
+        b = self.budget
+        b.steps -= n
+        if b.steps < 0:
+            raise LimitExceeded("evaluation step budget exhausted")
+
+    def eval(self, node: Any) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > MAX_EVAL_DEPTH:
+                raise LimitExceeded("expression nested too deeply")
+            b = self.budget
+            b.steps -= 1
+            if b.steps < 0:
+                raise LimitExceeded("evaluation step budget exhausted")
+            while True:
+                if not isinstance(node, Tree):
+                    raise EvalError(f"unexpected token {str(node)[:40]!r}")
+                data = node.data
+                if data == "expr_term":
+                    ch = node.children
+                    node = ch[0] if len(ch) == 1 else _first_tree(node)
+                    continue
+                handler = _HANDLERS.get(data)
+                if handler is None:
+                    raise EvalError(f"unsupported expression ({data})")
+                return handler(self, node)
+        finally:
+            self.depth -= 1
+
+    def eval_soft(self, node: Any) -> Any:
+        """Evaluate, turning an EvalError into an Unknown (for untaken-but-possible branches)."""
+        try:
+            return self.eval(node)
+        except EvalError as e:
+            return Unknown(f"error: {e}")
+
+    # -- references -----------------------------------------------------------------
+
+    def resolve_root(self, name: str, steps: list) -> tuple[Any, int]:
+        """The value of a root name plus how many traversal steps it consumed."""
+        scope = self.scope
+        if name in scope:
+            return scope[name], 0
+        if self.vars_only:
+            raise EvalError(f'vars map does not contain key "{name}"')
+        ctx = self.ctx
+        if name == "var":
+            return ctx.variable(self._attr_step(steps, 0, name)), 1
+        if name == "local":
+            return ctx.local(self._attr_step(steps, 0, name)), 1
+        if name == "module":
+            return ctx.module(self._attr_step(steps, 0, name)), 1
+        if name == "data":
+            t = self._attr_step(steps, 0, name)
+            n = self._attr_step(steps, 1, f"data.{t}")
+            return ctx.data(t, n), 2
+        if name == "each":
+            attr = self._attr_step(steps, 0, name)
+            if attr == "key":
+                v = ctx.each_key
+            elif attr == "value":
+                v = ctx.each_value
+            else:
+                raise EvalError(f'"each" has no attribute "{attr}"')
+            if v is MISSING:
+                v = Unknown(
+                    f"each.{attr} is used outside a resource or module with for_each", (f"each.{attr}",)
+                )
+            return v, 1
+        if name == "count":
+            attr = self._attr_step(steps, 0, name)
+            if attr != "index":
+                raise EvalError(f'"count" has no attribute "{attr}"')
+            v = ctx.count_index
+            if v is MISSING:
+                v = Unknown("count.index is used outside a resource or module with count", ("count.index",))
+            return v, 1
+        if name == "path":
+            attr = self._attr_step(steps, 0, name)
+            if attr == "module":
+                return ctx.path_module, 1
+            if attr == "root":
+                return ctx.path_root, 1
+            if attr == "cwd":
+                return ctx.path_cwd, 1
+            raise EvalError(f'"path" has no attribute "{attr}"')
+        if name == "terraform":
+            attr = self._attr_step(steps, 0, name)
+            if attr == "workspace":
+                return "default", 1
+            return Unknown(f"terraform.{attr} is not known statically", (f"terraform.{attr}",)), 1
+        if name == "self":
+            v = getattr(ctx, "self_value", MISSING)
+            if v is MISSING:
+                v = Unknown("self is only available in provisioner and connection blocks", ("self",))
+            return v, 0
+        if not steps or steps[0].data != "get_attr":
+            raise EvalError(f'invalid reference "{name}": a resource type must be followed by a name')
+        return ctx.resource(name, _name_of(steps[0])), 1
+
+    @staticmethod
+    def _attr_step(steps: list, i: int, what: str) -> str:
+        if i < len(steps) and steps[i].data == "get_attr":
+            return _name_of(steps[i])
+        raise EvalError(f'invalid reference: "{what}" must be followed by an attribute name')
+
+    def step(self, value: Any, step: Tree) -> Any:
+        d = step.data
+        if d == "get_attr":
+            return self.get_attr(value, _name_of(step))
+        if d == "braces_index":
+            return self.index(value, self.eval(_first_tree(step)))
+        if d == "short_index":
+            return self.index(value, int(str(step.children[-1])))
+        if d == "attr_splat" or d == "full_splat":
+            return self.splat(value, step)
+        raise EvalError(f"unsupported traversal ({d})")
+
+    def get_attr(self, value: Any, name: str) -> Any:
+        if type(value) is dict:
+            try:
+                return value[name]
+            except KeyError:
+                raise EvalError(f'object has no attribute "{name}"') from None
+        if isinstance(value, Unknown):
+            if isinstance(value, Reference):
+                return replace(value, attribute=value.attribute + (name,))
+            return plain_unknown(value)
+        if value is None:
+            raise EvalError(f'attempt to get attribute "{name}" from a null value')
+        if type(value) not in _PLAIN_TYPES:
+            fn = getattr(value, "traverse_attr", None)
+            if fn is not None:
+                return fn(name)
+        raise EvalError(f'cannot get attribute "{name}" of a {type_name(value)} value')
+
+    def index(self, value: Any, key: Any) -> Any:
+        if isinstance(key, Unknown):
+            if isinstance(value, Reference):
+                deps = Unknown.combine([value, key]).depends_on
+                if not value.attribute:
+                    return replace(value, instance_keys_known=False, depends_on=deps)
+                return replace(value, depends_on=deps)
+            if isinstance(value, Unknown):
+                return Unknown.combine([value, key])
+            if value is None:
+                raise EvalError("cannot index a null value")
+            return plain_unknown(key)
+        t = type(value)
+        if t is list:
+            i = _index_number(key)
+            if i < 0 or i >= len(value):
+                raise EvalError(f"index {i} out of range for a list of {len(value)} elements")
+            return value[i]
+        if t is dict:
+            k = _map_key(key)
+            try:
+                return value[k]
+            except KeyError:
+                raise EvalError(f'the map has no element with key "{k}"') from None
+        if isinstance(value, Unknown):
+            if isinstance(value, Reference):
+                if value.attribute:
+                    return replace(value, attribute=value.attribute + (_attr_key(key),))
+                if value.instance_keys_known:
+                    return replace(value, address=value.address + _instance_key(key))
+                return value
+            return plain_unknown(value)
+        if value is None:
+            raise EvalError("cannot index a null value")
+        if t not in _PLAIN_TYPES:
+            fn = getattr(value, "traverse_index", None)
+            if fn is not None:
+                return fn(key)
+        raise EvalError(f"a {type_name(value)} value cannot be indexed")
+
+    def splat(self, value: Any, step: Tree) -> Any:
+        inner = [c for c in step.children if isinstance(c, Tree)]
+        if step.data == "attr_splat":
+            k = 0
+            while k < len(inner) and inner[k].data == "get_attr":
+                k += 1
+            per, after = inner[:k], inner[k:]
+        else:
+            per, after = inner, []
+        result = self._splat_value(value, per)
+        for s in after:
+            result = self.step(result, s)
+        return result
+
+    def _splat_value(self, value: Any, per: list) -> Any:
+        if isinstance(value, Unknown):
+            if isinstance(value, Reference):
+                v: Any = replace(value, instance_keys_known=False)
+                for s in per:
+                    v = self.step(v, s)
+                return v
+            return plain_unknown(value)
+        if value is None:
+            return []
+        t = type(value)
+        if t is list:
+            items = value
+        else:
+            sp = getattr(value, "splat", None) if t not in _PLAIN_TYPES else None
+            if sp is not None:
+                items = sp()
+                if type(items) is not list:
+                    if isinstance(items, Unknown):
+                        return self._splat_value(items, per)
+                    items = [items]
+            else:
+                items = [value]
+        if len(items) > MAX_COLLECTION_SIZE:
+            return Unknown(f"splat over {len(items)} elements is too large")
+        if not per:
+            return list(items)
+        out = []
+        for e in items:
+            self.spend()
+            v = e
+            for s in per:
+                v = self.step(v, s)
+            out.append(v)
+        return out
+
+    # -- iteration ------------------------------------------------------------------
+
+    def iter_items(self, coll: Any, what: str = "for expression") -> Any:
+        """(key, value) pairs of a collection, or an Unknown."""
+        if isinstance(coll, Unknown):
+            return plain_unknown(coll)
+        t = type(coll)
+        if t is list:
+            if len(coll) > MAX_COLLECTION_SIZE:
+                return Unknown(f"{what} over {len(coll)} elements is too large")
+            return enumerate(coll)
+        if t is dict:
+            if len(coll) > MAX_COLLECTION_SIZE:
+                return Unknown(f"{what} over {len(coll)} elements is too large")
+            return [(k, coll[k]) for k in sorted(coll)]
+        if coll is None:
+            raise EvalError(f"a null value cannot be used as the collection in a {what}")
+        if t not in _PLAIN_TYPES:
+            return Unknown(f"the collection of a {what} is not fully known")
+        raise EvalError(f"a {type_name(coll)} value cannot be used as the collection in a {what}")
+
+    def bind(self, names: tuple) -> list:
+        scope = self.scope
+        return [(n, scope.get(n, _NOTSET)) for n in names if n is not None]
+
+    def unbind(self, saved: list) -> None:
+        scope = self.scope
+        for n, old in saved:
+            if old is _NOTSET:
+                scope.pop(n, None)
+            else:
+                scope[n] = old
+
+    # -- templates ------------------------------------------------------------------
+
+    def render(self, compiled: _template.Compiled) -> Any:
+        if compiled.passthrough:
+            return self.eval(compiled.nodes[0][1])
+        out: list[str] = []
+        unknowns: list[Unknown] = []
+        size = [0]
+        try:
+            self._render(compiled.nodes, out, unknowns, size)
+        except _TooLarge:
+            return Unknown("rendered string is too large")
+        if unknowns:
+            return Unknown.combine(unknowns)
+        return "".join(out)
+
+    def _render(self, nodes: tuple, out: list, unknowns: list, size: list) -> None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_EVAL_DEPTH:
+                raise LimitExceeded("template nested too deeply")
+            for n in nodes:
+                if type(n) is str:
+                    out.append(n)
+                    size[0] += len(n)
+                elif n[0] == "$":
+                    v = self.eval(n[1])
+                    if isinstance(v, Unknown):
+                        unknowns.append(v)
+                    else:
+                        s = _template_value_str(v)
+                        out.append(s)
+                        size[0] += len(s)
+                elif n[0] == "if":
+                    c = bool_or_unknown(self.eval(n[1]))
+                    if isinstance(c, Unknown):
+                        unknowns.append(c)
+                    else:
+                        self._render(n[2] if c else n[3], out, unknowns, size)
+                else:  # for
+                    _, kname, vname, coll_tree, body = n
+                    items = self.iter_items(self.eval(coll_tree), "template for directive")
+                    if isinstance(items, Unknown):
+                        unknowns.append(items)
+                        continue
+                    saved = self.bind((kname, vname))
+                    scope = self.scope
+                    try:
+                        for k, v in items:
+                            self.spend()
+                            if kname is not None:
+                                scope[kname] = k
+                            scope[vname] = v
+                            self._render(body, out, unknowns, size)
+                            if size[0] > MAX_STRING_SIZE:
+                                raise _TooLarge()
+                    finally:
+                        self.unbind(saved)
+                if size[0] > MAX_STRING_SIZE:
+                    raise _TooLarge()
+        finally:
+            self.depth -= 1
+
+    def call_templatefile(self, text: str, variables: dict) -> Any:
+        """Render a template file's text with only `variables` in scope (templatefile)."""
+        if self.tf_depth >= MAX_TEMPLATEFILE_DEPTH:
+            return Unknown("templatefile() calls nested too deeply", ("templatefile()",))
+        try:
+            compiled = _template.compile_template(text)
+        except _template.TemplateSyntaxError as e:
+            raise EvalError(f"template syntax error: {e}") from None
+        saved = (self.scope, self.vars_only)
+        self.scope = dict(variables)
+        self.vars_only = True
+        self.tf_depth += 1
+        try:
+            return self.render(compiled)
+        finally:
+            self.scope, self.vars_only = saved
+            self.tf_depth -= 1
+
+
+class _TooLarge(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------
+# node handlers
+# ---------------------------------------------------------------------------------------
+
+
+def _h_int(ev: Evaluator, node: Tree) -> Any:
+    return int(str(node.children[0]))
+
+
+def _h_float(ev: Evaluator, node: Tree) -> Any:
+    try:
+        return norm_num(float(str(node.children[0])))
+    except OverflowError:
+        raise EvalError("number literal out of range") from None
+
+
+def _h_literal(ev: Evaluator, node: Tree) -> Any:
+    s = str(node.children[0])
+    if s == "true":
+        return True
+    if s == "false":
+        return False
+    return None
+
+
+def _h_identifier(ev: Evaluator, node: Tree) -> Any:
+    name = str(node.children[0])
+    value, consumed = ev.resolve_root(name, [])
+    return value
+
+
+def _h_traversal(ev: Evaluator, node: Tree) -> Any:
+    steps = []
+    n = node
+    while True:
+        d = n.data
+        if d in _TRAVERSALS:
+            ch = n.children
+            steps.append(ch[1])
+            n = ch[0]
+        elif d == "expr_term" and len(n.children) == 1:
+            c = n.children[0]
+            if isinstance(c, Tree) and (c.data in _TRAVERSALS or c.data == "identifier"):
+                n = c
+            else:
+                break
+        else:
+            break
+    steps.reverse()
+    if n.data == "identifier":
+        value, i = ev.resolve_root(str(n.children[0]), steps)
+    else:
+        value = ev.eval(n)
+        i = 0
+    if i:
+        steps = steps[i:]
+    for s in steps:
+        ev.spend()
+        value = ev.step(value, s)
+    return value
+
+
+def _h_conditional(ev: Evaluator, node: Tree) -> Any:
+    cond_t, a_t, b_t = _trees(node)
+    c = ev.eval(cond_t)
+    if isinstance(c, Unknown):
+        a = ev.eval_soft(a_t)
+        b = ev.eval_soft(b_t)
+        if not has_unknown(a) and not has_unknown(b) and equal(a, b) is True:
+            return a
+        return Unknown.combine([c, *unknowns_in(a), *unknowns_in(b)], reason=c.reason)
+    if c is None:
+        raise EvalError("the condition value is null")
+    if to_bool(c):
+        return ev.eval(a_t)
+    return ev.eval(b_t)
+
+
+def _h_binary_op(ev: Evaluator, node: Tree) -> Any:
+    terms = []
+    n = node
+    while isinstance(n, Tree) and n.data == "binary_op":
+        ch = n.children
+        terms.append(ch[1])
+        n = ch[0]
+    value = ev.eval(n)
+    for term in reversed(terms):
+        ev.spend()
+        op_tree = term.children[0]
+        op = _op_text(op_tree.children[0] if isinstance(op_tree, Tree) else op_tree)
+        rhs = _last_tree(term)
+        value = _binop(ev, op, value, rhs)
+    return value
+
+
+def _binop(ev: Evaluator, op: str, left: Any, rhs: Tree) -> Any:
+    if op == "&&" or op == "||":
+        decide = op == "||"  # the value that decides the result on its own
+        lb = bool_or_unknown(left)
+        if lb is decide:
+            return decide
+        rb = bool_or_unknown(ev.eval(rhs))
+        if rb is decide:
+            return decide
+        if lb is (not decide) and rb is (not decide):
+            return not decide
+        return Unknown.combine([lb, rb])
+    right = ev.eval(rhs)
+    if op == "==":
+        return equal(left, right)
+    if op == "!=":
+        r = equal(left, right)
+        return r if isinstance(r, Unknown) else not r
+    if isinstance(left, Unknown) or isinstance(right, Unknown):
+        for v in (left, right):
+            if not isinstance(v, Unknown):
+                to_num(v)  # type errors still surface
+        return Unknown.combine([left, right])
+    a = to_num(left)
+    b = to_num(right)
+    try:
+        if (type(a) is float or type(b) is float) and op in _DECIMAL_OPS:
+            return _decimal_arith(op, a, b)
+        if op == "+":
+            return norm_num(a + b)
+        if op == "-":
+            return norm_num(a - b)
+        if op == "*":
+            return norm_num(a * b)
+        if op == "/":
+            if b == 0:
+                raise EvalError("division by zero")
+            if type(a) is int and type(b) is int and a % b == 0:
+                return a // b
+            return norm_num(a / b)
+        if op == "%":
+            if b == 0:
+                raise EvalError("modulo by zero")
+            if type(a) is int and type(b) is int:
+                r = abs(a) % abs(b)
+                return -r if a < 0 else r
+            return norm_num(math.fmod(a, b))
+        if op == "<":
+            return a < b
+        if op == ">":
+            return a > b
+        if op == "<=":
+            return a <= b
+        if op == ">=":
+            return a >= b
+    except OverflowError:
+        raise EvalError("arithmetic overflow") from None
+    raise EvalError(f"unsupported operator {op!r}")
+
+
+_DECIMAL_OPS = frozenset("+-*/")
+
+
+def _decimal_arith(op: str, a: Any, b: Any) -> Any:
+    """Float arithmetic in decimal, as Terraform's arbitrary-precision numbers give 0.1+0.2=0.3."""
+    try:
+        da = Decimal(repr(a)) if type(a) is float else Decimal(a)
+        db = Decimal(repr(b)) if type(b) is float else Decimal(b)
+        if op == "+":
+            r = da + db
+        elif op == "-":
+            r = da - db
+        elif op == "*":
+            r = da * db
+        else:
+            if db == 0:
+                raise EvalError("division by zero")
+            r = da / db
+        return norm_num(float(r))
+    except (ArithmeticError, ValueError):
+        raise EvalError("arithmetic overflow") from None
+
+
+def _h_unary(ev: Evaluator, node: Tree) -> Any:
+    op = str(node.children[0]).strip()
+    v = ev.eval(_last_tree(node))
+    if op == "!":
+        b = bool_or_unknown(v)
+        return b if isinstance(b, Unknown) else not b
+    if isinstance(v, Unknown):
+        return plain_unknown(v)
+    return norm_num(-to_num(v))
+
+
+def _h_tuple(ev: Evaluator, node: Tree) -> Any:
+    return [ev.eval(c) for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+
+
+def _object_key(ev: Evaluator, key_node: Tree) -> Any:
+    c = key_node.children[0]
+    if c.data == "keyword":
+        return str(c.children[0])
+    if c.data == "expr_term" and len(c.children) == 1:
+        inner = c.children[0]
+        if isinstance(inner, Tree) and inner.data == "identifier":
+            return str(inner.children[0])
+    k = ev.eval(c)
+    if isinstance(k, Unknown):
+        return plain_unknown(k)
+    return _map_key(k)
+
+
+def _h_object(ev: Evaluator, node: Tree) -> Any:
+    result: dict = {}
+    unknown_keys = []
+    for elem in node.children:
+        if not isinstance(elem, Tree) or elem.data != "object_elem":
+            continue
+        ch = elem.children
+        k = _object_key(ev, ch[0])
+        v = ev.eval(ch[-1])
+        if isinstance(k, Unknown):
+            unknown_keys.append(k)
+            unknown_keys.extend(unknowns_in(v))
+            continue
+        result[k] = v
+    if unknown_keys:
+        return Unknown.combine(unknown_keys, reason=unknown_keys[0].reason)
+    return result
+
+
+def _h_function_call(ev: Evaluator, node: Tree) -> Any:
+    names = []
+    args_node = None
+    for c in node.children:
+        if isinstance(c, Tree):
+            if c.data == "identifier":
+                names.append(str(c.children[0]))
+            elif c.data == "arguments":
+                args_node = c
+    name = "::".join(names)
+    arg_trees: list = []
+    expand = False
+    if args_node is not None:
+        for c in args_node.children:
+            if isinstance(c, Tree):
+                if c.data != "new_line_or_comment":
+                    arg_trees.append(c)
+            elif c.type == "ELLIPSIS":
+                expand = True
+    if len(names) > 1:
+        return Unknown(f"function {name} is not supported", (f"{name}()",))
+    return _functions.call(ev, name, arg_trees, expand)
+
+
+def _for_intro(intro: Tree) -> tuple:
+    idents = []
+    coll = None
+    for c in intro.children:
+        if isinstance(c, Tree) and c.data != "new_line_or_comment":
+            if c.data == "identifier" and coll is None:
+                idents.append(str(c.children[0]))
+            else:
+                coll = c
+    if coll is None or not idents:
+        raise EvalError("malformed for expression")
+    if len(idents) == 2:
+        return idents[0], idents[1], coll
+    return None, idents[0], coll
+
+
+def _for_parts(node: Tree) -> tuple:
+    trees = _trees(node)
+    intro = trees[0]
+    cond = None
+    if trees[-1].data == "for_cond":
+        cond = _last_tree(trees[-1])
+        trees = trees[:-1]
+    return intro, trees[1:], cond
+
+
+def _h_for_tuple(ev: Evaluator, node: Tree) -> Any:
+    intro, (value_t,), cond = _for_parts(node)
+    kname, vname, coll_t = _for_intro(intro)
+    items = ev.iter_items(ev.eval(coll_t))
+    if isinstance(items, Unknown):
+        return items
+    out = []
+    unknown_conds = []
+    scope = ev.scope
+    saved = ev.bind((kname, vname))
+    try:
+        for k, v in items:
+            ev.spend()
+            if kname is not None:
+                scope[kname] = k
+            scope[vname] = v
+            if cond is not None:
+                c = bool_or_unknown(ev.eval(cond))
+                if isinstance(c, Unknown):
+                    unknown_conds.append(c)
+                    continue
+                if not c:
+                    continue
+            out.append(ev.eval(value_t))
+    finally:
+        ev.unbind(saved)
+    if unknown_conds:
+        return Unknown.combine(unknown_conds)
+    return out
+
+
+def _h_for_object(ev: Evaluator, node: Tree) -> Any:
+    intro, (key_t, value_t), cond = _for_parts(node)
+    grouping = any(isinstance(c, Token) and c.type == "ELLIPSIS" for c in node.children)
+    kname, vname, coll_t = _for_intro(intro)
+    items = ev.iter_items(ev.eval(coll_t))
+    if isinstance(items, Unknown):
+        return items
+    result: dict = {}
+    unknowns = []
+    scope = ev.scope
+    saved = ev.bind((kname, vname))
+    try:
+        for k, v in items:
+            ev.spend()
+            if kname is not None:
+                scope[kname] = k
+            scope[vname] = v
+            if cond is not None:
+                c = bool_or_unknown(ev.eval(cond))
+                if isinstance(c, Unknown):
+                    unknowns.append(c)
+                    continue
+                if not c:
+                    continue
+            key = ev.eval(key_t)
+            if isinstance(key, Unknown):
+                unknowns.append(key)
+                continue
+            key = _map_key(key)
+            val = ev.eval(value_t)
+            if grouping:
+                lst = result.get(key)
+                if lst is None:
+                    result[key] = [val]
+                else:
+                    lst.append(val)
+            elif key in result:
+                raise EvalError(f'duplicate object key "{key}" in for expression (use ... to group)')
+            else:
+                result[key] = val
+    finally:
+        ev.unbind(saved)
+    if unknowns:
+        return Unknown.combine(unknowns)
+    return result
+
+
+def _quoted_flat(node: Tree) -> list:
+    flat: list = []
+    for part in node.children:
+        if not isinstance(part, Tree):
+            continue
+        c = part.children[0]
+        if isinstance(c, Token):
+            flat.append(("L", _string_token(c), False, False))
+            continue
+        d = c.data
+        ch = c.children
+        if d == "interpolation":
+            flat.append(("I", _first_tree(c), False, False))
+            continue
+        ltrim = len(ch) > 1 and isinstance(ch[1], Token) and ch[1].type == "STRIP_MARKER"
+        rtrim = len(ch) > 1 and isinstance(ch[-2], Token) and ch[-2].type == "STRIP_MARKER"
+        if d == "template_if_start":
+            flat.append(("IF", _last_tree(c), ltrim, rtrim))
+        elif d == "template_else":
+            flat.append(("ELSE", None, ltrim, rtrim))
+        elif d == "template_endif":
+            flat.append(("ENDIF", None, ltrim, rtrim))
+        elif d == "template_endfor":
+            flat.append(("ENDFOR", None, ltrim, rtrim))
+        elif d == "template_for_start":
+            trees = _trees(c)
+            coll = trees[-1]
+            idents = [str(t.children[0]) for t in trees[:-1] if t.data == "identifier"]
+            if len(idents) == 2:
+                payload = (idents[0], idents[1], coll)
+            elif len(idents) == 1:
+                payload = (None, idents[0], coll)
+            else:
+                raise EvalError("malformed %{for} directive")
+            flat.append(("FOR", payload, ltrim, rtrim))
+        else:
+            raise EvalError(f"unsupported string part ({d})")
+    # quoted literal runs are single tokens in HCL: meld before trimming
+    melded: list = []
+    for t in flat:
+        if t[0] == "L" and melded and melded[-1][0] == "L":
+            melded[-1] = ("L", melded[-1][1] + t[1], False, False)
+        else:
+            melded.append(t)
+    return melded
+
+
+def _h_string(ev: Evaluator, node: Tree) -> Any:
+    pieces = []
+    for part in node.children:
+        if isinstance(part, Tree):
+            c = part.children[0]
+            if not isinstance(c, Token):
+                break
+            pieces.append(_string_token(c))
+    else:
+        return "".join(pieces)
+    try:
+        compiled = _template.build(_quoted_flat(node), False)
+    except _template.TemplateSyntaxError as e:
+        raise EvalError(f"template syntax error: {e}") from None
+    return ev.render(compiled)
+
+
+def _h_template_string(ev: Evaluator, node: Tree) -> Any:
+    s = str(node.children[0])
+    return unescape(s[2:-2])
+
+
+def _h_heredoc(ev: Evaluator, node: Tree) -> Any:
+    try:
+        compiled = _template.compile_heredoc(str(node.children[0]))
+    except _template.TemplateSyntaxError as e:
+        raise EvalError(f"heredoc template syntax error: {e}") from None
+    return ev.render(compiled)
+
+
+def _h_attribute(ev: Evaluator, node: Tree) -> Any:
+    return ev.eval(node.children[-1])
+
+
+_HANDLERS = {
+    "int_lit": _h_int,
+    "float_lit": _h_float,
+    "literal_value": _h_literal,
+    "identifier": _h_identifier,
+    "get_attr_expr_term": _h_traversal,
+    "index_expr_term": _h_traversal,
+    "attr_splat_expr_term": _h_traversal,
+    "full_splat_expr_term": _h_traversal,
+    "conditional": _h_conditional,
+    "binary_op": _h_binary_op,
+    "unary_op": _h_unary,
+    "tuple": _h_tuple,
+    "object": _h_object,
+    "function_call": _h_function_call,
+    "for_tuple_expr": _h_for_tuple,
+    "for_object_expr": _h_for_object,
+    "string": _h_string,
+    "template_string": _h_template_string,
+    "heredoc_template": _h_heredoc,
+    "heredoc_template_trim": _h_heredoc,
+    "attribute": _h_attribute,
+}
+
+
+# ---------------------------------------------------------------------------------------
+# public API
+# ---------------------------------------------------------------------------------------
+
+
+def evaluate(tree: Any, ctx: EvalContext, budget: Budget | None = None) -> Any:
+    """Evaluate an expression subtree of python-hcl2's Lark tree (or an `attribute` node).
+
+    Never raises: errors become `Unknown("error: ...")`, exhausted bounds an `Unknown` too.
+    """
+    return Evaluator(ctx, budget).run(tree)
+
+
+def evaluate_compiled_template(
+    text: str, ctx: EvalContext, budget: Budget | None = None, *, variables: dict | None = None
+) -> Any:
+    """Implementation of `template.evaluate_template` (kept here to avoid an import cycle)."""
+    if variables is not None and type(variables) is not dict:
+        if isinstance(variables, Unknown):
+            return plain_unknown(variables)
+        return Unknown("error: template variables must be an object")
+    ev = Evaluator(ctx, budget, scope=dict(variables) if variables is not None else None,
+                   vars_only=variables is not None)
+    if not isinstance(text, str):
+        return Unknown("error: template text must be a string")
+    try:
+        compiled = _template.compile_template(text)
+    except _template.TemplateSyntaxError as e:
+        return Unknown(f"error: template syntax error: {e}")
+    try:
+        return ev.render(compiled)
+    except EvalError as e:
+        return Unknown(f"error: {e}")
+    except LimitExceeded as e:
+        return Unknown(str(e))
+    except RecursionError:
+        return Unknown("template nested too deeply")
+
+
+from iac_ims.terraform import functions as _functions  # noqa: E402  (cycle: functions uses EvalError)

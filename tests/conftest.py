@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """Write `{relative path: text}` under root (text dedented), return root."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Caches go to a per-test-session directory, never the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def scan_tree(root: Path, files: dict[str, str] | None = None, **options):
+    from iac_ims.scan import ScanOptions, scan
+
+    if files:
+        write_tree(root, files)
+    return scan([root], ScanOptions(**options))
+
+
+def rule_ids(report, *, include_suppressed: bool = False) -> list[str]:
+    return sorted(f.rule_id for f in report.findings if include_suppressed or not f.suppressed)
+
+
+def findings_of(report, rule_id: str):
+    return [f for f in report.findings if f.rule_id == rule_id and not f.suppressed]

@@ -1,0 +1,318 @@
+"""Reading Terraform as Terraform does: every way real code writes a policy resolves to the same
+policy object; what cannot be known is IMS901/IMS902; a broken file is IMS900 and nothing more."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import findings_of, rule_ids, scan_tree, write_tree
+from iac_ims.scan import ScanOptions, analyse
+
+EXPECTED_POLICY = {
+    "Version": "1.1",
+    "Statement": [{"Effect": "Allow", "Action": ["ims:images:list", "ims:images:get"]}],
+}
+
+
+def _policy_of(root: Path, address: str = "huaweicloud_identity_role.r", **options):
+    analysis = analyse([root], ScanOptions(**options))
+    instance = next(i for i in analysis.load.instances if i.address == address)
+    value = instance.attr("policy")
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _statements(document: dict) -> list[tuple[str, list[str]]]:
+    return [(s["Effect"], sorted(s["Action"])) for s in document["Statement"]]
+
+
+POLICY_FORMS = {
+    "jsonencode_bare_keys": {"main.tf": '''
+        resource "huaweicloud_identity_role" "r" {
+          name = "reader"
+          type = "XA"
+          policy = jsonencode({
+            Version = "1.1"
+            Statement = [{ Effect = "Allow", Action = ["ims:images:list", "ims:images:get"] }]
+          })
+        }
+    '''},
+    "jsonencode_quoted_keys_with_colons": {"main.tf": '''
+        resource "huaweicloud_identity_role" "r" {
+          name = "reader"
+          type = "XA"
+          policy = jsonencode({
+            "Version" : "1.1",
+            "Statement" : [
+              {
+                "Effect" : "Allow",
+                "Action" : [
+                  "ims:images:list",
+                  "ims:images:get",
+                ]
+              }
+            ]
+          })
+        }
+    '''},
+    "heredoc": {"main.tf": '''
+        resource "huaweicloud_identity_role" "r" {
+          name   = "reader"
+          type   = "XA"
+          policy = <<EOF
+        {
+          "Version": "1.1",
+          "Statement": [{"Effect": "Allow", "Action": ["ims:images:list", "ims:images:get"]}]
+        }
+        EOF
+        }
+    '''},
+    "file_path_module": {
+        "main.tf": '''
+            resource "huaweicloud_identity_role" "r" {
+              name   = "reader"
+              type   = "XA"
+              policy = file("${path.module}/policies/p.json")
+            }
+        ''',
+        "policies/p.json": json.dumps(EXPECTED_POLICY),
+    },
+    "jsonencode_jsondecode_file": {
+        "main.tf": '''
+            resource "huaweicloud_identity_role" "r" {
+              name   = "reader"
+              type   = "XA"
+              policy = jsonencode(jsondecode(file("${path.module}/p.json")))
+            }
+        ''',
+        "p.json": json.dumps(EXPECTED_POLICY, indent=2),
+    },
+    "templatefile_with_variables": {
+        "main.tf": '''
+            resource "huaweicloud_identity_role" "r" {
+              name   = "reader"
+              type   = "XA"
+              policy = templatefile("${path.module}/p.json.tpl", { verb = "list", second = "get" })
+            }
+        ''',
+        "p.json.tpl": '{"Version": "1.1", "Statement": [{"Effect": "Allow", '
+                      '"Action": ["ims:images:${verb}", "ims:images:${second}"]}]}',
+    },
+    "tfvars_heredoc_variable": {
+        "main.tf": '''
+            variable "role_policy" {
+              type = string
+            }
+            resource "huaweicloud_identity_role" "r" {
+              name   = "reader"
+              type   = "XA"
+              policy = var.role_policy
+            }
+        ''',
+        "terraform.tfvars": '''
+            role_policy = <<EOT
+            {
+              "Version": "1.1",
+              "Statement": [{"Effect": "Allow", "Action": ["ims:images:list", "ims:images:get"]}]
+            }
+            EOT
+        ''',
+    },
+    "locals_concat": {"main.tf": '''
+        locals {
+          list_actions = ["ims:images:list"]
+          read_actions = concat(local.list_actions, ["ims:images:get"])
+        }
+        resource "huaweicloud_identity_role" "r" {
+          name = "reader"
+          type = "XA"
+          policy = jsonencode({
+            Version   = "1.1"
+            Statement = [{ Effect = "Allow", Action = local.read_actions }]
+          })
+        }
+    '''},
+    "module_input": {
+        "main.tf": '''
+            module "iam" {
+              source  = "./modules/role"
+              actions = ["ims:images:list", "ims:images:get"]
+            }
+        ''',
+        "modules/role/main.tf": '''
+            variable "actions" {
+              type = list(string)
+            }
+            resource "huaweicloud_identity_role" "r" {
+              name   = "reader"
+              type   = "XA"
+              policy = jsonencode({ Version = "1.1", Statement = [{ Effect = "Allow", Action = var.actions }] })
+            }
+        ''',
+    },
+}
+
+
+@pytest.mark.parametrize("form", sorted(POLICY_FORMS))
+def test_every_policy_form_resolves_to_the_same_policy(tmp_path: Path, form: str) -> None:
+    write_tree(tmp_path, POLICY_FORMS[form])
+    address = "module.iam.huaweicloud_identity_role.r" if form == "module_input" else "huaweicloud_identity_role.r"
+    assert _statements(_policy_of(tmp_path, address)) == _statements(EXPECTED_POLICY)
+
+
+def test_for_each_over_a_map_of_action_lists_expands_instances(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"main.tf": '''
+        variable "roles" {
+          default = {
+            lister = ["ims:images:list"]
+            reader = ["ims:images:list", "ims:images:get"]
+          }
+        }
+        resource "huaweicloud_identity_role" "r" {
+          for_each = var.roles
+          name     = "ims-${each.key}"
+          type     = "XA"
+          policy = jsonencode({
+            Version   = "1.1"
+            Statement = [{ Effect = "Allow", Action = each.value }]
+          })
+        }
+    '''})
+    reader = _policy_of(tmp_path, 'huaweicloud_identity_role.r["reader"]')
+    lister = _policy_of(tmp_path, 'huaweicloud_identity_role.r["lister"]')
+    assert _statements(reader) == _statements(EXPECTED_POLICY)
+    assert _statements(lister) == [("Allow", ["ims:images:list"])]
+
+
+def test_count_expands_with_indexed_addresses(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"main.tf": '''
+        resource "huaweicloud_identity_group" "g" {
+          count = 2
+          name  = "group-${count.index}"
+        }
+    '''})
+    analysis = analyse([tmp_path], ScanOptions())
+    names = {i.address: i.attr("name") for i in analysis.load.instances}
+    assert names == {"huaweicloud_identity_group.g[0]": "group-0", "huaweicloud_identity_group.g[1]": "group-1"}
+
+
+def test_var_file_and_var_override_tfvars(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "main.tf": '''
+            variable "verb" {}
+            resource "huaweicloud_identity_role" "r" {
+              name   = "x"
+              type   = "XA"
+              policy = jsonencode({ Version = "1.1", Statement = [{ Effect = "Allow", Action = ["ims:images:${var.verb}"] }] })
+            }
+        ''',
+        "terraform.tfvars": 'verb = "delete"\n',
+        "extra.tfvars": 'verb = "get"\n',
+    })
+    assert _policy_of(tmp_path)["Statement"][0]["Action"] == ["ims:images:delete"]
+    assert _policy_of(tmp_path, var_files=[str(tmp_path / "extra.tfvars")])["Statement"][0]["Action"] == ["ims:images:get"]
+    assert _policy_of(tmp_path, variables={"verb": "list"})["Statement"][0]["Action"] == ["ims:images:list"]
+
+
+def test_called_local_module_is_not_a_separate_root(tmp_path: Path) -> None:
+    write_tree(tmp_path, POLICY_FORMS["module_input"])
+    analysis = analyse([tmp_path], ScanOptions())
+    addresses = sorted(i.address for i in analysis.load.instances)
+    assert addresses == ["module.iam.huaweicloud_identity_role.r"]
+
+
+# ---- unknowns -------------------------------------------------------------------------------
+
+ROLE_WITH = '''
+    resource "huaweicloud_identity_role" "r" {{
+      name   = "reader"
+      type   = "XA"
+      policy = {policy}
+    }}
+'''
+
+
+@pytest.mark.parametrize("policy, depends_on", [
+    ("var.policy_json", "var.policy_json"),
+    ("data.huaweicloud_identity_custom_role.base.policy", "data.huaweicloud_identity_custom_role.base"),
+    ("module.policies.reader_json", "module.policies"),
+])
+def test_unresolvable_policy_is_ims901_naming_its_dependency(tmp_path: Path, policy: str, depends_on: str) -> None:
+    files = {"main.tf": ROLE_WITH.format(policy=policy) + '''
+        variable "policy_json" {
+          type = string
+        }
+        data "huaweicloud_identity_custom_role" "base" {
+          name = "base"
+        }
+        module "policies" {
+          source = "git::https://example.com/policies.git"
+        }
+    '''}
+    report = scan_tree(tmp_path, files)
+    unknown = [f for f in findings_of(report, "IMS901") if f.resource == "huaweicloud_identity_role.r"]
+    assert unknown, rule_ids(report)
+    assert depends_on in unknown[0].message
+    # an unknown policy is neither a pass nor a failure of any policy rule
+    assert not [f for f in report.findings if f.rule_id.startswith("IMS1")]
+
+
+def test_unknown_count_checks_the_block_once_and_reports_it(tmp_path: Path) -> None:
+    report = scan_tree(tmp_path, {"main.tf": '''
+        variable "n" {
+          type = number
+        }
+        resource "huaweicloud_identity_role" "r" {
+          count  = var.n
+          name   = "reader"
+          type   = "XA"
+          policy = jsonencode({ Version = "1.1", Statement = [{ Effect = "Allow", Action = ["ims:image:list"] }] })
+        }
+    '''})
+    assert any("count" in f.message and f.resource == "huaweicloud_identity_role.r"
+               for f in findings_of(report, "IMS901"))
+    assert [f.resource for f in findings_of(report, "IMS101")] == ["huaweicloud_identity_role.r"]
+
+
+def test_file_outside_the_tree_is_ims902_and_never_read(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.json"
+    outside.write_text('{"Version": "1.1", "Statement": [{"Effect": "Allow", "Action": ["TOPSECRET"]}]}')
+    root = tmp_path / "repo"
+    report = scan_tree(root, {"main.tf": ROLE_WITH.format(policy='file("../secret.json")')})
+    assert [f.rule_id for f in report.findings if f.rule_id == "IMS902"] == ["IMS902"]
+    assert "TOPSECRET" not in json.dumps([f.to_json() for f in report.findings])
+
+
+def test_missing_file_is_ims902(tmp_path: Path) -> None:
+    report = scan_tree(tmp_path, {"main.tf": ROLE_WITH.format(policy='file("${path.module}/nope.json")')})
+    assert [f.line for f in findings_of(report, "IMS902")] == [1]
+
+
+# ---- broken files ---------------------------------------------------------------------------
+
+def test_broken_file_is_ims900_and_the_rest_is_scanned(tmp_path: Path) -> None:
+    report = scan_tree(tmp_path, {
+        "broken.tf": 'resource "huaweicloud_identity_role" "b" {\n  name = "x"\n  policy = jsonencode({\n',
+        "good.tf": ROLE_WITH.format(policy='jsonencode({ Version = "1.1", Statement = [{ Effect = "Allow", '
+                                           'Action = ["ims:images:lsit"] }] })'),
+    })
+    broken = findings_of(report, "IMS900")
+    assert [(f.file, f.resource) for f in broken] == [("broken.tf", None)]
+    assert broken[0].line >= 1
+    assert [f.file for f in findings_of(report, "IMS101")] == ["good.tf"]
+
+
+def test_finding_lines_point_at_the_block(tmp_path: Path) -> None:
+    report = scan_tree(tmp_path, {"main.tf": '''
+        # a comment
+
+        resource "huaweicloud_identity_role" "r" {
+          name   = "reader"
+          type   = "AX"
+          policy = jsonencode({ Version = "1.1", Statement = [{ Effect = "Allow", Action = ["ims:images:list"] }] })
+        }
+    '''})
+    ax = findings_of(report, "IMS104")
+    assert [(f.line, f.end_line) for f in ax] == [(3, 7)]

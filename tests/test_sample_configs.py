@@ -1,0 +1,56 @@
+"""`sample_configs/` is what the README demo scans: each directory yields exactly the findings
+(at warning and error severity, plus the ones it names) that its README row promises."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from iac_ims.scan import scan
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_configs"
+
+
+def _expectations() -> dict[str, set[str]]:
+    rows = {}
+    for line in (SAMPLES / "README.md").read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\|\s*`([^`]+)/`\s*\|[^|]*\|([^|]*)\|", line)
+        if match:
+            rows[match.group(1)] = set(re.findall(r"IMS\d{3}", match.group(2)))
+    return rows
+
+
+EXPECTED = _expectations()
+
+
+def test_every_sample_directory_is_documented() -> None:
+    directories = {p.name for p in SAMPLES.iterdir() if p.is_dir()}
+    assert directories == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_sample_yields_its_documented_findings(name: str) -> None:
+    report = scan([SAMPLES / name])
+    expected = EXPECTED[name]
+    serious = {f.rule_id for f in report.findings if f.severity in ("error", "warning")}
+    found = {f.rule_id for f in report.findings}
+    assert expected <= found, f"missing {expected - found}; got {sorted(found)}"
+    assert serious <= expected, f"unexpected {serious - expected}: " + "; ".join(
+        f"{f.rule_id} {f.message}" for f in report.findings if f.rule_id in serious - expected)
+
+
+def test_findings_point_at_the_right_blocks() -> None:
+    report = scan([SAMPLES])
+    by_rule = {(f.rule_id, f.resource) for f in report.findings}
+    assert ("IMS302", "huaweicloud_identity_group_role_assignment.auditors_ep") in by_rule
+    assert ("IMS303", "huaweicloud_identity_group.exporters") in by_rule
+    assert ("IMS301", "huaweicloud_identity_group.image_admins") in by_rule
+    assert ("IMS200", "huaweicloud_identity_agency.image_factory") in by_rule
+    assert ("IMS201", "huaweicloud_identity_role_assignment.image_ops_domain") in by_rule
+    text = (SAMPLES / "bad_enterprise_project_listing" / "main.tf").read_text().splitlines()
+    finding = next(f for f in report.findings if f.rule_id == "IMS302")
+    assert finding.file == "bad_enterprise_project_listing/main.tf"
+    assert text[finding.line - 1].startswith('resource "huaweicloud_identity_group_role_assignment" "auditors_ep"')
+    assert text[finding.end_line - 1] == "}"
