@@ -222,6 +222,24 @@ def test_traversable():
     assert isinstance(v, Reference) and v.address == "huaweicloud_identity_role.r[1]"
     v = ev("length(huaweicloud_identity_role.r)", ctx)
     assert isinstance(v, Unknown)
+    # an unknown index keeps the handle: the result still names the resource
+    v = ev("huaweicloud_identity_role.r[var.k].id", ctx)
+    assert isinstance(v, Reference) and v.address == "huaweicloud_identity_role.r"
+
+
+class _Roles(_Role):
+    def splat(self):
+        return [_Role(f"{self.address}[0]"), _Role(f"{self.address}[1]")]
+
+
+def test_traversable_splat_hook():
+    ctx = SimpleContext(resources={"huaweicloud_identity_role.r": _Roles("huaweicloud_identity_role.r")})
+    v = ev("huaweicloud_identity_role.r[*].id", ctx)
+    assert [r.address for r in v] == ["huaweicloud_identity_role.r[0]", "huaweicloud_identity_role.r[1]"]
+    assert ev("huaweicloud_identity_role.r[*].name", ctx) == ["ims_admin", "ims_admin"]
+    # without the hook a single object is wrapped, as Terraform does for non-lists
+    ctx = SimpleContext(resources={"huaweicloud_identity_role.r": _Role("huaweicloud_identity_role.r")})
+    assert ev("huaweicloud_identity_role.r[*].name", ctx) == ["ims_admin"]
 
 
 # --- collections, for, splat ----------------------------------------------------------------

@@ -490,6 +490,8 @@ class Evaluator:
             return Unknown(str(e))
         except RecursionError:
             return Unknown("expression nested too deeply")
+        except Exception as e:  # noqa: BLE001 - a scan must survive a bug or a context error
+            return Unknown(f"internal error while evaluating: {type(e).__name__}: {e}")
 
     def spend(self, n: int = 1) -> None:
         b = self.budget
@@ -639,6 +641,10 @@ class Evaluator:
                 return Unknown.combine([value, key])
             if value is None:
                 raise EvalError("cannot index a null value")
+            if type(value) not in _PLAIN_TYPES and getattr(value, "traverse_index", None) is not None:
+                # "some element" of a context collection (e.g. a resource with count/for_each):
+                # keep the handle, so that `r[each.key].id` still names resource r
+                return value
             return plain_unknown(key)
         t = type(value)
         if t is list:
@@ -788,6 +794,12 @@ class Evaluator:
                     c = bool_or_unknown(self.eval(n[1]))
                     if isinstance(c, Unknown):
                         unknowns.append(c)
+                        # both branches are possible: collect what they depend on too
+                        for branch in (n[2], n[3]):
+                            try:
+                                self._render(branch, [], unknowns, [0])
+                            except (EvalError, _TooLarge):
+                                pass
                     else:
                         self._render(n[2] if c else n[3], out, unknowns, size)
                 else:  # for
@@ -1334,6 +1346,8 @@ def evaluate_compiled_template(
         return Unknown(str(e))
     except RecursionError:
         return Unknown("template nested too deeply")
+    except Exception as e:  # noqa: BLE001
+        return Unknown(f"internal error while rendering a template: {type(e).__name__}: {e}")
 
 
 from iac_ims.terraform import functions as _functions  # noqa: E402  (cycle: functions uses EvalError)

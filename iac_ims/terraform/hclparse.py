@@ -11,9 +11,28 @@ from __future__ import annotations
 from functools import lru_cache
 
 from lark import Tree
-from lark.exceptions import LarkError, UnexpectedInput
+from lark.exceptions import (
+    LarkError,
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 
 _PREFIX = "__x = "
+
+
+def _describe(e: UnexpectedInput) -> str:
+    if isinstance(e, UnexpectedToken):
+        tok = e.token
+        if getattr(tok, "type", None) == "$END":
+            return "unexpected end of expression"
+        return f"unexpected {str(tok)[:40]!r}"
+    if isinstance(e, UnexpectedCharacters):
+        return f"unexpected character {getattr(e, 'char', '?')!r}"
+    if isinstance(e, UnexpectedEOF):
+        return "unexpected end of expression"
+    return type(e).__name__
 
 
 def _parser():
@@ -41,7 +60,7 @@ def parse_expression(text: str) -> Tree:
         column = getattr(e, "column", None)
         if isinstance(line, int) and line == 1 and isinstance(column, int):
             column = max(1, column - len(_PREFIX))
-        detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        detail = _describe(e)
         raise ValueError(f"syntax error at line {line}, column {column}: {detail}") from None
     except LarkError as e:
         raise ValueError(f"syntax error: {type(e).__name__}: {e}") from None
