@@ -253,7 +253,7 @@ def catalog(format_: str, catalog: tuple[str, ...]) -> None:
         if format_ == "json":
             click.echo(json.dumps(catalog_to_json(loaded), indent=2, ensure_ascii=False))
         else:
-            click.echo(render_catalog_text(loaded), nl=False)
+            click.echo(render_catalog_text(loaded).rstrip("\n"))
 
     _guarded(run)
 
@@ -273,7 +273,7 @@ def rules(format_: str) -> None:
         if format_ == "json":
             click.echo(json.dumps(rules_to_json(loaded), indent=2, ensure_ascii=False))
         else:
-            click.echo(render_rules_text(loaded), nl=False)
+            click.echo(render_rules_text(loaded).rstrip("\n"))
 
     _guarded(run)
 

@@ -58,7 +58,11 @@ def explain_address(analysis: Any, address: str) -> Explanation | None:
                 rows.append(Row(op.id, scope_name, assignment.key, NO_IMS,
                                 "IMS is project-level: this scope does not reach it", path))
                 continue
-            decision = graph.decide_operation(op, [role_key])
+            # Deny wins across every role the holders have at a scope that covers this one
+            deny_roles = [held.role for principal in assignment.principals
+                          for held, _ in graph.assignments_of(principal)
+                          if held.scope is not None and held.scope.covers(scope)]
+            decision = graph.decide_operation(op, [role_key], deny_roles=deny_roles)
             if decision.state == ALLOWED and scope.kind == ENTERPRISE_PROJECT and not op.enterprise_project:
                 rows.append(Row(op.id, scope_name, assignment.key, NOT_AT_SCOPE,
                                 "the table says this API cannot be granted through an enterprise project", path))

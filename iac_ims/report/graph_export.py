@@ -16,17 +16,17 @@ def _label(node: str) -> str:
 
 def export_graph(iam_graph: Any, format_: str) -> str:
     g = iam_graph.export()
-    # actions and operations nobody reaches only clutter a picture
-    reachable = {n for n, d in g.nodes(data=True) if d.get("kind") != "operation"}
-    reachable |= {v for u, v in g.edges() if u in reachable}
-    g = g.subgraph(sorted(n for n in g.nodes if n in reachable and (g.degree(n) > 0))).copy()
-    if format_ == "json":
-        import networkx as nx
+    # actions and operations no principal or role reaches only clutter a picture
+    import networkx as nx
 
+    starts = [n for n, d in g.nodes(data=True) if d.get("kind") in ("group", "user", "agency", "role")]
+    reachable = set(starts)
+    for start in starts:
+        reachable |= nx.descendants(g, start)
+    g = g.subgraph(sorted(reachable)).copy()
+    if format_ == "json":
         return json.dumps(nx.node_link_data(g, edges="links"), indent=2, sort_keys=True) + "\n"
     if format_ == "graphml":
-        import networkx as nx
-
         return "\n".join(nx.generate_graphml(g)) + "\n"
     if format_ == "mermaid":
         return _mermaid(g)

@@ -1,0 +1,257 @@
+"""The command line as users and pipelines meet it: commands, exit codes, config, suppressions."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, write_tree
+
+SAMPLES = REPO / "sample_configs"
+IMAGE_MANAGEMENT_IDS = [
+    "list_images", "update_image", "migrate_image_enterprise_project", "create_image", "create_image_from_file",
+    "quick_import_system_image", "quick_import_data_image", "create_data_image_from_file", "create_whole_image",
+    "register_image", "export_image", "native_list_images", "native_show_image", "native_update_image",
+    "native_delete_image", "native_create_image", "native_upload_image", "native_list_versions",
+    "native_v1_list_images_detail", "native_v1_head_image", "native_v1_delete_image",
+]
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("NO_COLOR", None)
+    return subprocess.run([sys.executable, "-m", "iac_ims", *args], cwd=cwd or REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+ROLE_AX = '''
+    resource "huaweicloud_identity_role" "reader" {
+      name   = "image-reader"
+      type   = "AX"
+      policy = jsonencode({ Version = "1.1", Statement = [{ Effect = "Allow", Action = ["ims:images:list"] }] })
+    }
+'''
+
+
+# ---- catalog and rules ---------------------------------------------------------------------
+
+def test_installed_command_prints_the_catalogue_from_another_directory() -> None:
+    command = Path(sys.executable).parent / "iac-ims"
+    if not command.exists():
+        pytest.skip("iac-ims is not installed in this environment (the README's test command installs it)")
+    result = subprocess.run([str(command), "catalog", "--format", "json"], cwd="/", capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    operations = {op["id"]: op for op in json.loads(result.stdout)["operations"]}
+    assert [i for i in IMAGE_MANAGEMENT_IDS if i in operations] == IMAGE_MANAGEMENT_IDS
+    export = operations["export_image"]
+    assert export == {**export, "method": "POST", "path": "/v1/cloudimages/{image_id}/file",
+                      "actions": ["ims:images:export"], "project": True, "enterprise_project": True,
+                      "deprecated": False, "replacement": None, "prerequisites": [["Tenant Administrator"]]}
+
+
+def test_catalog_json_contract_fields() -> None:
+    result = run("catalog", "--format", "json")
+    assert result.returncode == 0
+    first = json.loads(result.stdout)["operations"][0]
+    assert list(first)[:10] == ["id", "method", "path", "title", "actions", "project", "enterprise_project",
+                                "deprecated", "replacement", "prerequisites"]
+
+
+def test_rules_lists_every_rule() -> None:
+    result = run("rules")
+    assert result.returncode == 0
+    for rule_id in ("IMS100", "IMS107", "IMS200", "IMS204", "IMS300", "IMS307", "IMS900", "IMS902"):
+        assert rule_id in result.stdout
+
+
+def test_malformed_user_catalogue_is_a_configuration_error(tmp_path: Path) -> None:
+    bad = tmp_path / "extra.yaml"
+    bad.write_text("operations:\n  - id: x\n    method: GET\n")
+    result = run("catalog", "--catalog", str(bad))
+    assert result.returncode == 2
+    assert str(bad) in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+# ---- exit codes ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fail_on, expected", [("error", 1), ("warning", 1), ("info", 1), ("never", 0)])
+def test_fail_on_levels_with_an_error(tmp_path: Path, fail_on: str, expected: int) -> None:
+    write_tree(tmp_path, {"main.tf": ROLE_AX})
+    assert run("scan", str(tmp_path), "--fail-on", fail_on).returncode == expected
+
+
+@pytest.mark.parametrize("fail_on, expected", [("error", 0), ("warning", 0), ("info", 1), ("never", 0)])
+def test_fail_on_levels_with_only_info(tmp_path: Path, fail_on: str, expected: int) -> None:
+    write_tree(tmp_path, {"main.tf": '''
+        resource "huaweicloud_identity_role" "unused" {
+          name   = "image-lister"
+          type   = "XA"
+          policy = jsonencode({ Version = "1.1", Statement = [{ Effect = "Allow", Action = ["ims:images:list"] }] })
+        }
+    '''})
+    result = run("scan", str(tmp_path), "--fail-on", fail_on, "--format", "json")
+    rules = {f["rule_id"] for f in json.loads(result.stdout)["findings"]}
+    assert rules == {"IMS203"}
+    assert result.returncode == expected
+
+
+def test_clean_scan_exits_zero() -> None:
+    assert run("scan", str(SAMPLES / "good_image_pipeline")).returncode == 0
+
+
+@pytest.mark.parametrize("args", [
+    ("scan", "does-not-exist"),
+    ("scan", ".", "--fail-on", "sometimes"),
+    ("scan", ".", "--no-such-option"),
+    ("scan", ".", "--var", "novalue"),
+])
+def test_usage_errors_are_one_line_and_exit_two(args: tuple[str, ...]) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# ---- output --------------------------------------------------------------------------------
+
+def test_json_output_is_deterministic(tmp_path: Path) -> None:
+    outputs = []
+    for _ in range(2):
+        result = run("scan", str(SAMPLES), "--format", "json")
+        document = json.loads(result.stdout)
+        document["summary"]["duration_s"] = 0
+        outputs.append(json.dumps(document))
+    assert outputs[0] == outputs[1]
+    document = json.loads(outputs[0])
+    assert document["schema_version"] == 1 and document["tool"]["name"] == "iac-ims"
+    keys = [(f["file"], f["line"], f["rule_id"]) for f in document["findings"]]
+    assert keys == sorted(keys)
+
+
+def test_several_formats_each_to_its_own_file(tmp_path: Path) -> None:
+    json_out, sarif_out = tmp_path / "out.json", tmp_path / "out.sarif"
+    result = run("scan", str(SAMPLES), "--format", "json", "--output", str(json_out),
+                 "--format", "sarif", "--output", str(sarif_out))
+    assert result.returncode == 1
+    assert json.loads(json_out.read_text())["schema_version"] == 1
+    assert json.loads(sarif_out.read_text())["version"] == "2.1.0"
+
+
+def test_text_output_has_no_colour_when_not_a_terminal(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"main.tf": ROLE_AX})
+    result = run("scan", str(tmp_path))
+    assert "\033[" not in result.stdout
+    assert "IMS104" in result.stdout and "main.tf" in result.stdout
+
+
+# ---- suppressions and baseline ------------------------------------------------------------
+
+def test_baseline_suppresses_the_next_scan(tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    first = run("scan", str(SAMPLES), "--create-baseline", str(baseline), "--format", "json")
+    assert first.returncode == 1
+    second = run("scan", str(SAMPLES), "--baseline", str(baseline), "--format", "json")
+    assert second.returncode == 0
+    document = json.loads(second.stdout)
+    assert document["findings"] and all(f["suppressed"] for f in document["findings"])
+    assert document["summary"]["suppressed"] == len(document["findings"])
+
+
+def test_comment_suppression_and_its_expiry(tmp_path: Path) -> None:
+    live = ROLE_AX.replace('name   = "image-reader"', 'name   = "image-reader"\n      # iac-ims:skip=IMS104:migrating to XA')
+    write_tree(tmp_path / "live", {"main.tf": live})
+    expired = ROLE_AX.replace('name   = "image-reader"',
+                              'name   = "image-reader"\n      # iac-ims:skip=IMS104:exp=2020-01-31:migrating to XA')
+    write_tree(tmp_path / "expired", {"main.tf": expired})
+    assert run("scan", str(tmp_path / "live")).returncode == 0
+    result = run("scan", str(tmp_path / "expired"), "--format", "json")
+    assert result.returncode == 1
+    finding = next(f for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "IMS104")
+    assert not finding["suppressed"] and "expired" in finding["message"]
+
+
+def test_suppression_on_a_module_call_covers_its_resources(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "main.tf": '''
+            # iac-ims:skip=IMS104:legacy module, tracked in OPS-12
+            module "legacy" {
+              source = "./modules/legacy"
+            }
+        ''',
+        "modules/legacy/main.tf": ROLE_AX,
+    })
+    result = run("scan", str(tmp_path), "--format", "json")
+    findings = [f for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "IMS104"]
+    assert findings and all(f["suppressed"] for f in findings)
+    assert findings[0]["resource"] == "module.legacy.huaweicloud_identity_role.reader"
+
+
+# ---- configuration -------------------------------------------------------------------------
+
+def test_config_file_is_found_and_applied(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"main.tf": ROLE_AX, ".iac-ims.yml": "skip_rules: [IMS104]\nfail_on: error\n"})
+    assert run("scan", str(tmp_path)).returncode == 0
+
+
+def test_pyproject_section_is_read(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"main.tf": ROLE_AX, "pyproject.toml": '[tool.iac-ims]\nseverity = {IMS104 = "warning"}\n'})
+    result = run("scan", str(tmp_path), "--format", "json")
+    assert result.returncode == 0
+    assert {f["severity"] for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "IMS104"} == {"warning"}
+
+
+def test_unknown_config_key_is_named(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"main.tf": ROLE_AX, ".iac-ims.yml": "fail_on: error\nfailon: warning\n"})
+    result = run("scan", str(tmp_path))
+    assert result.returncode == 2 and "failon" in result.stderr
+
+
+def test_config_intents_drive_intent_rules(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"main.tf": ROLE_AX.replace('"AX"', '"XA"'),
+                          ".iac-ims.yml": 'intents:\n  huaweicloud_identity_role.reader: [export_image]\n'})
+    result = run("scan", str(tmp_path), "--format", "json")
+    rules = {f["rule_id"] for f in json.loads(result.stdout)["findings"]}
+    assert "IMS300" in rules
+
+
+def test_show_config_names_the_source(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"main.tf": ROLE_AX, ".iac-ims.yml": "fail_on: warning\n"})
+    result = run("scan", str(tmp_path), "--show-config")
+    assert result.returncode == 0
+    assert "fail_on: 'warning'" in result.stdout and ".iac-ims.yml" in result.stdout
+
+
+# ---- explain and graph ------------------------------------------------------------------
+
+def test_explain_a_principal_shows_the_deny() -> None:
+    result = run("explain", str(SAMPLES / "bad_deny_shadow"), "huaweicloud_identity_group.image_admins",
+                 "--format", "json")
+    assert result.returncode == 0
+    rows = json.loads(result.stdout)["operations"]
+    delete = [r for r in rows if r["operation"] == "native_delete_image"
+              and r["via"] == "huaweicloud_identity_group_role_assignment.admins_image_admin"]
+    assert delete[0]["state"] == "denied" and "no_image_delete" in delete[0]["why"]
+    listing = [r for r in rows if r["operation"] == "list_images" and r["state"] == "allowed"]
+    assert listing
+
+
+def test_explain_unknown_address_is_a_usage_error() -> None:
+    result = run("explain", str(SAMPLES / "bad_deny_shadow"), "huaweicloud_identity_group.nobody")
+    assert result.returncode == 2
+
+
+@pytest.mark.parametrize("format_, marker", [("dot", "digraph"), ("mermaid", "flowchart LR"),
+                                             ("graphml", "<graphml"), ("json", '"links"')])
+def test_graph_formats(format_: str, marker: str) -> None:
+    result = run("graph", str(SAMPLES / "bad_deny_shadow"), "--format", format_)
+    assert result.returncode == 0 and marker in result.stdout
+    assert "huaweicloud_identity_group.image_admins" in result.stdout
+    assert "ims:images:delete" in result.stdout
