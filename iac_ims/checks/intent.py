@@ -160,10 +160,8 @@ def _principal_intents(ctx: CheckContext, principal: Principal) -> Iterable[Find
     project_level = [a for a in holdings if a.scope.reaches_project_services]
     for operation in operations:
         usable = [a for a in project_level if a.scope.kind != ENTERPRISE_PROJECT or operation.enterprise_project]
-        deny_roles = [a.role for a in project_level]
         if usable:
-            decision = ctx.graph.decide_operation(operation, [a.role for a in usable], deny_roles=deny_roles)
-            first = usable[0]
+            decision, first = _best_scope_decision(ctx, operation, usable, project_level)
             path = [principal.key, first.key, decision.granted_by.get(operation.actions[0], first.role)
                     if operation.actions else first.role]
             yield from _decision_findings(ctx, principal.instance, principal.key, operation, decision, path,
@@ -191,6 +189,24 @@ def _principal_intents(ctx: CheckContext, principal: Principal) -> Iterable[Find
                               f"{principal.key} is meant to perform {operation.id} but {detail}",
                               operation=operation.id, evidence=[principal.key, *missing, operation.id],
                               fix=f"assign it a role allowing {_quote(operation.actions)} at project scope")
+
+
+def _best_scope_decision(ctx: CheckContext, operation: Operation, usable: list[Assignment],
+                         project_level: list[Assignment]) -> tuple[OperationDecision, Assignment]:
+    """The decision at the scope where the principal fares best.  At each usable assignment's
+    scope, the Allows and Denies that count are those of assignments whose scope covers it (as
+    for a role's intents): a Deny held in another project does not stop this one."""
+    best: tuple[tuple[int, int], OperationDecision, Assignment] | None = None
+    for target in usable:
+        roles = [a.role for a in usable if a.scope.covers(target.scope)]
+        denies = [a.role for a in project_level if a.scope.covers(target.scope)]
+        decision = ctx.graph.decide_operation(operation, roles, deny_roles=denies)
+        rank = ((0, 0) if decision.state == ALLOWED else (1, 0) if decision.state == UNKNOWN
+                else (2, 0) if decision.explicitly_denied else (3, len(decision.missing)))
+        if best is None or rank < best[0]:
+            best = (rank, decision, target)
+    assert best is not None
+    return best[1], best[2]
 
 
 # ---- prerequisites outside IMS -------------------------------------------------------------
