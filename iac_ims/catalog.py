@@ -487,16 +487,10 @@ class _DiskCache:
 
 
 def _cache_path() -> Path | None:
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
-        try:
-            import platformdirs
+    from iac_ims.cache import cache_dir
 
-            base = platformdirs.user_cache_dir("iac-ims", appauthor=False)
-            return Path(base) / "catalog-v1.json"
-        except Exception:  # noqa: BLE001 - no usable cache directory: run without one
-            return None
-    return Path(base) / "iac-ims" / "catalog-v1.json"
+    base = cache_dir()
+    return base / "catalog-v1.json" if base else None
 
 
 # -------------------------------------------------------------------- building and merging

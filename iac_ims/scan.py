@@ -27,6 +27,7 @@ class ScanOptions:
     intents: dict[str, list[str]] = field(default_factory=dict)  # address -> operation IDs
     baseline: str | None = None
     today: _dt.date | None = None
+    full_parse: bool = False  # parse every file, not only those IAM blocks can depend on
 
 
 @dataclass
@@ -75,6 +76,13 @@ class Analysis:
     catalog: Any
 
 
+def mentions_iam_resource(text: str) -> bool:
+    """Whether a file names a resource type the IAM layer reads (it is then parsed at once)."""
+    from iac_ims.iam.resources import relevant_types_pattern
+
+    return relevant_types_pattern().search(text) is not None
+
+
 def analyse(paths: Sequence[str | Path], options: ScanOptions) -> Analysis:
     from iac_ims.catalog import load_catalog
     from iac_ims.graph import IamGraph
@@ -82,7 +90,8 @@ def analyse(paths: Sequence[str | Path], options: ScanOptions) -> Analysis:
     from iac_ims.terraform.loader import Loader
 
     catalog = load_catalog(tuple(options.catalog_files))
-    loader = Loader(variables=options.variables, var_files=[Path(p) for p in options.var_files])
+    loader = Loader(variables=options.variables, var_files=[Path(p) for p in options.var_files],
+                    must_parse=None if options.full_parse else mentions_iam_resource)
     loaded = loader.load([Path(p) for p in paths])
     model = build_model(loaded.instances, catalog)
     graph = IamGraph(model, catalog)
@@ -113,7 +122,9 @@ def scan(paths: Sequence[str | Path], options: ScanOptions | None = None) -> Rep
 
     apply_suppressions(findings, analysis.load.instances, options.baseline, options.today or _dt.date.today())
     findings.sort(key=Finding.sort_key)
-    resources = len({i.address for i in analysis.load.instances})
+    from iac_ims.iam.resources import kind_of
+
+    resources = len({i.address for i in analysis.load.instances if kind_of(i.mode, i.type)})
     return Report(findings, len(analysis.load.files), resources, round(time.perf_counter() - started, 3),
                   errors, analysis.graph, analysis.load.instances)
 

@@ -3,6 +3,8 @@ aliases and the FlexibleEngine shapes), and the argument names each uses."""
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 
 ROLE = "role"
@@ -74,6 +76,11 @@ def kind_of(mode: str, type_: str) -> str | None:
 def relevant_types() -> frozenset[str]:
     """Every resource type the IAM layer reads (for a cheap pre-filter of files)."""
     return frozenset(_MANAGED) | frozenset(_DATA)
+
+
+@functools.lru_cache(maxsize=1)
+def relevant_types_pattern() -> re.Pattern[str]:
+    return re.compile("|".join(sorted(map(re.escape, relevant_types()), key=len, reverse=True)))
 
 
 PRINCIPAL_KINDS = frozenset({GROUP, USER, AGENCY})

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from iac_ims.terraform.context import MISSING, Budget
 from iac_ims.terraform.discover import ModuleDir, module_files, tfvars_files, walk_module_dirs
-from iac_ims.terraform.parse import Attribute, Block, JsonExpr, ParsedFile, parse_file
+from iac_ims.terraform.parse import Attribute, Block, JsonExpr, ParsedFile, parse_source, read_source
 from iac_ims.terraform.values import Diagnostic, Reference, Unknown, first_unknown
 
 MAX_MODULE_DEPTH = 16
@@ -54,26 +55,93 @@ def _eval_json_value(value: Any, ctx: Any, depth: int) -> Any:
 # ---- module sources ---------------------------------------------------------------------
 
 
+_HEADER = re.compile(
+    r'^[ \t]*(resource|data|variable|output|module|locals)\b[ \t]*'
+    r'(?:"([^"\n]*)"|([A-Za-z_][\w-]*))?[ \t]*(?:"([^"\n]*)"|([A-Za-z_][\w-]*))?[ \t]*\{', re.M)
+
+
+_LOOSE_HEADER = re.compile(r"^[ \t]*(?:resource|data|variable|output|module|locals)\b", re.M)
+UNCERTAIN = ("?",)  # a header-like line the scan could not read: look inside when in doubt
+
+
+def lexical_headers(text: str) -> set[tuple[str, ...]]:
+    """What a file declares, read from its block headers without parsing it."""
+    found: set[tuple[str, ...]] = set()
+    strict = 0
+    for match in _HEADER.finditer(text):
+        strict += 1
+        kind = match.group(1)
+        first = match.group(2) if match.group(2) is not None else match.group(3)
+        second = match.group(4) if match.group(4) is not None else match.group(5)
+        found.add(tuple(x for x in (kind, first, second) if x is not None))
+    if len(_LOOSE_HEADER.findall(text)) != strict:
+        found.add(UNCERTAIN)
+    return found
+
+
 @dataclass
+class SourceFile:
+    """One Terraform file of a module: read at once, parsed only when something needs it."""
+
+    path: Path
+    rel: str
+    text: str | None
+    error: Diagnostic | None
+    headers: set[tuple[str, ...]]
+    parsed: ParsedFile | None = None
+
+
 class ModuleSource:
-    """The parsed files of one module directory, indexed by what they declare."""
+    """The files of one module directory, indexed by what they declare.
 
-    directory: Path
-    files: list[ParsedFile]
-    variables: dict[str, Block] = field(default_factory=dict)
-    locals: dict[str, Attribute] = field(default_factory=dict)
-    outputs: dict[str, Block] = field(default_factory=dict)
-    module_calls: dict[str, Block] = field(default_factory=dict)
-    resources: dict[tuple[str, str], Block] = field(default_factory=dict)
-    data: dict[tuple[str, str], Block] = field(default_factory=dict)
+    Files that can matter to the caller (`must_parse`) and files with module calls are parsed
+    at once; the others only when an expression refers to something they declare (a variable,
+    a local, an output, a resource), found through their block headers."""
 
-    @classmethod
-    def from_files(cls, directory: Path, files: list[ParsedFile]) -> "ModuleSource":
-        source = cls(directory, files)
-        for parsed in files:
-            for block in parsed.blocks:
-                source._index(block)
-        return source
+    def __init__(self, directory: Path, files: list[SourceFile], parse: Callable[[SourceFile], ParsedFile],
+                 must_parse: Callable[[SourceFile], bool]):
+        self.directory = directory
+        self.files = files
+        self._parse = parse
+        self.variables: dict[str, Block] = {}
+        self.locals: dict[str, Attribute] = {}
+        self.outputs: dict[str, Block] = {}
+        self.module_calls: dict[str, Block] = {}
+        self.resources: dict[tuple[str, str], Block] = {}
+        self.data: dict[tuple[str, str], Block] = {}
+        self._ensure(lambda f: must_parse(f) or any(h[0] == "module" for h in f.headers))
+
+    def _ensure(self, wanted: Callable[[SourceFile], bool]) -> None:
+        for source_file in self.files:
+            if source_file.parsed is None and wanted(source_file):
+                source_file.parsed = self._parse(source_file)
+                for block in source_file.parsed.blocks:
+                    self._index(block)
+
+    def _lookup(self, table: dict, key: Any, header: tuple[str, ...]) -> Any:
+        if key not in table:
+            self._ensure(lambda f: header in f.headers)
+        if key not in table:  # a header the lexical scan could not read
+            self._ensure(lambda f: UNCERTAIN in f.headers)
+        return table.get(key)
+
+    def variable(self, name: str) -> Block | None:
+        return self._lookup(self.variables, name, ("variable", name))
+
+    def local(self, name: str) -> Attribute | None:
+        if name not in self.locals:
+            self._ensure(lambda f: ("locals",) in f.headers)
+        return self._lookup(self.locals, name, ("locals",))
+
+    def output(self, name: str) -> Block | None:
+        return self._lookup(self.outputs, name, ("output", name))
+
+    def resource(self, mode: str, type_: str, name: str) -> Block | None:
+        table = self.data if mode == "data" else self.resources
+        return self._lookup(table, (type_, name), ("data" if mode == "data" else "resource", type_, name))
+
+    def unparsed(self) -> list[SourceFile]:
+        return [f for f in self.files if f.parsed is None]
 
     def _index(self, block: Block) -> None:
         labels = block.labels
@@ -373,7 +441,7 @@ class ResourceHandle:
         if self.expanded:
             return self._reference((name,))
         if name in self.block.attributes and name not in ("count", "for_each", "depends_on", "provider"):
-            instance = self.module.instance_of(self.mode, self.type, self.name, self.key)
+            instance = self.module.instance_of(self.mode, self.type, self.name, self.block, self.key)
             if instance is not None:
                 value = instance.attr(name)
                 if not isinstance(value, Unknown):
@@ -439,6 +507,7 @@ class ModuleInstance:
         self.children: dict[str, dict[Any, ModuleInstance]] = {}
         self.child_unknown: dict[str, Unknown] = {}
         self.instances: dict[tuple[str, str, str], list[ResourceInstance]] = {}
+        self._expanding: set[tuple[str, str, str]] = set()
 
     # values
     def _guarded(self, key: str, cache: dict[str, Any], compute: Callable[[], Any]) -> Any:
@@ -460,7 +529,7 @@ class ModuleInstance:
         return self._guarded(f"var.{name}", self._variables, lambda: self._variable_value(name))
 
     def _variable_value(self, name: str) -> Any:
-        block = self.source.variables.get(name)
+        block = self.source.variable(name)
         if name in self.inputs:
             value = self.inputs[name]()
             if block is None:
@@ -476,7 +545,7 @@ class ModuleInstance:
 
     def local(self, name: str) -> Any:
         def compute() -> Any:
-            attribute = self.source.locals.get(name)
+            attribute = self.source.local(name)
             if attribute is None:
                 return Unknown(f"local.{name} is not declared", (f"{self.address_prefix}local.{name}",))
             return eval_expr(attribute.expr, self.base_ctx)
@@ -485,7 +554,7 @@ class ModuleInstance:
 
     def output(self, name: str) -> Any:
         def compute() -> Any:
-            block = self.source.outputs.get(name)
+            block = self.source.output(name)
             if block is None or "value" not in block.attributes:
                 return Unknown(f"{self.address_prefix}output {name} is not declared",
                                (f"{self.address_prefix.rstrip('.')}.{name}",))
@@ -503,8 +572,7 @@ class ModuleInstance:
         return ModuleHandle(self, name, instances, expanded)
 
     def resource_reference(self, mode: str, type_: str, name: str) -> Any:
-        table = self.source.data if mode == "data" else self.source.resources
-        block = table.get((type_, name))
+        block = self.source.resource(mode, type_, name)
         prefix = "data." if mode == "data" else ""
         if block is None:
             return Unknown(f"{self.address_prefix}{prefix}{type_}.{name} is not declared",
@@ -512,8 +580,21 @@ class ModuleInstance:
         expanded = "count" in block.attributes or "for_each" in block.attributes
         return ResourceHandle(self, mode, type_, name, block, expanded=expanded)
 
-    def instance_of(self, mode: str, type_: str, name: str, key: Any) -> ResourceInstance | None:
-        for instance in self.instances.get((mode, type_, name), ()):
+    def instances_of(self, mode: str, type_: str, name: str, block: Block) -> list[ResourceInstance]:
+        """The instances of a resource block, expanded once (when first needed)."""
+        key = (mode, type_, name)
+        if key not in self.instances:
+            if key in self._expanding:  # count/for_each that refers to the resource itself
+                return []
+            self._expanding.add(key)
+            try:
+                self.instances[key] = self.expand(block, mode)
+            finally:
+                self._expanding.discard(key)
+        return self.instances[key]
+
+    def instance_of(self, mode: str, type_: str, name: str, block: Block, key: Any) -> ResourceInstance | None:
+        for instance in self.instances_of(mode, type_, name, block):
             if instance.key == key or instance.count_unknown is not None:
                 return instance
         return None
@@ -562,7 +643,7 @@ def _typed(value: Any, block: Block) -> Any:
 class LoadResult:
     instances: list[ResourceInstance]
     diagnostics: list[Diagnostic]
-    files: list[ParsedFile]  # every file read, each once
+    files: list[SourceFile]  # every file read, each once
     remote_modules: list[tuple[str, str, str]]  # (address, source, file)
 
 
@@ -570,13 +651,16 @@ class Loader:
     """Loads every root module under the scanned paths."""
 
     def __init__(self, variables: dict[str, Any] | None = None, var_files: Iterable[Path] = (),
-                 parse: Callable[[Path, str], ParsedFile] = parse_file):
+                 must_parse: Callable[[str], bool] | None = None):
+        """`must_parse(text)`: whether a file can matter to the caller and is parsed at once;
+        None parses every file (a full syntax check of the whole tree)."""
         self.cli_variables = variables or {}
         self.var_files = [Path(p) for p in var_files]
-        self._parse = parse
+        self.must_parse = must_parse
         self.diagnostics: list[Diagnostic] = []
         self._diagnostic_keys: set[tuple] = set()
         self.sources: dict[Path, ModuleSource] = {}
+        self.source_files: dict[Path, SourceFile] = {}
         self.parsed: dict[Path, ParsedFile] = {}
         self.instances: list[ResourceInstance] = []
         self.remote_modules: list[tuple[str, str, str]] = []
@@ -594,20 +678,44 @@ class Loader:
     def rel(self, path: Path, scan_root: Path) -> str:
         return os.path.relpath(path, scan_root).replace(os.sep, "/")
 
+    def source_file(self, path: Path, scan_root: Path) -> SourceFile:
+        if path not in self.source_files:
+            rel = self.rel(path, scan_root)
+            text, error = read_source(path, rel)
+            headers = lexical_headers(text) if text is not None else set()
+            self.source_files[path] = SourceFile(path, rel, text, error, headers)
+        return self.source_files[path]
+
+    def parse(self, source_file: SourceFile) -> ParsedFile:
+        if source_file.parsed is None:
+            source_file.parsed = parse_source(source_file.path, source_file.rel, source_file.text, source_file.error)
+            self.parsed[source_file.path] = source_file.parsed
+            if source_file.parsed.error is not None:
+                self.report(source_file.parsed.error)
+        return source_file.parsed
+
     def parsed_file(self, path: Path, scan_root: Path) -> ParsedFile:
-        if path not in self.parsed:
-            parsed = self._parse(path, self.rel(path, scan_root))
-            self.parsed[path] = parsed
-            if parsed.error is not None:
-                self.report(parsed.error)
-        return self.parsed[path]
+        return self.parse(self.source_file(path, scan_root))
+
+    def _must_parse(self, source_file: SourceFile) -> bool:
+        return self.must_parse is None or source_file.text is None or self.must_parse(source_file.text)
 
     def source(self, directory: Path, scan_root: Path, files: Iterable[Path] | None = None) -> ModuleSource:
         if directory not in self.sources:
             paths = module_files(directory) if files is None else tuple(files)
-            parsed = [self.parsed_file(p, scan_root) for p in paths]
-            self.sources[directory] = ModuleSource.from_files(directory, parsed)
+            source_files = [self.source_file(p, scan_root) for p in paths]
+            self.sources[directory] = ModuleSource(directory, source_files, self.parse, self._must_parse)
         return self.sources[directory]
+
+    def check_unparsed(self) -> None:
+        """Files nothing needed are checked structurally; one with a problem is parsed in full so
+        that its IMS900 is exactly the one a full parse gives."""
+        from iac_ims.terraform.structure import first_structural_problem
+
+        for source_file in self.source_files.values():
+            if source_file.parsed is None and source_file.text is not None:
+                if first_structural_problem(source_file.text) is not None:
+                    self.parse(source_file)
 
     def read_file(self, path: str, module: ModuleInstance, origin: Block | None) -> Any:
         """`file()` and `templatefile()`: only inside the scanned tree; content never reported."""
@@ -671,7 +779,8 @@ class Loader:
                 self._load_single_file(scan_path)
             else:
                 self._load_tree(scan_path)
-        files = [self.parsed[p] for p in sorted(self.parsed)]
+        self.check_unparsed()
+        files = [self.source_files[p] for p in sorted(self.source_files)]
         return LoadResult(self.instances, self.diagnostics, files, self.remote_modules)
 
     def _load_single_file(self, path: Path) -> None:
@@ -711,10 +820,8 @@ class Loader:
         for name in sorted(module.source.module_calls):
             self._call_module(module, name, module.source.module_calls[name], loaded)
         for table, mode in ((module.source.resources, "managed"), (module.source.data, "data")):
-            for (type_, name), block in table.items():
-                instances = module.expand(block, mode)
-                module.instances[(mode, type_, name)] = instances
-                self.instances.extend(instances)
+            for (type_, name), block in list(table.items()):
+                self.instances.extend(module.instances_of(mode, type_, name, block))
 
     def _call_module(self, parent: ModuleInstance, name: str, block: Block, loaded: set[Path]) -> None:
         address = f"{parent.address_prefix}module.{name}"

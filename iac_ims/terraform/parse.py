@@ -6,6 +6,7 @@ blocks; it never stops the scan.  Expressions are kept as parse trees for the ev
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import signal
@@ -132,12 +133,16 @@ def find_directives(text: str) -> tuple[list[tuple[int, str]], frozenset[int]]:
 
 
 def parse_file(path: Path, rel: str) -> ParsedFile:
-    parsed = ParsedFile(path=path, rel=rel)
     text, error = read_source(path, rel)
-    if error is not None:
+    return parse_source(path, rel, text, error)
+
+
+def parse_source(path: Path, rel: str, text: str | None, error: Diagnostic | None = None) -> ParsedFile:
+    """Blocks of a file already read (`text`), or its read error."""
+    parsed = ParsedFile(path=path, rel=rel)
+    if error is not None or text is None:
         parsed.error = error
         return parsed
-    assert text is not None
     parsed.directives, parsed.comment_lines = find_directives(text)
     if rel.endswith(".json"):
         parsed.blocks, parsed.error = _parse_json(text, rel)
@@ -161,13 +166,34 @@ def attach_directives(parsed: ParsedFile) -> None:
         ]
 
 
+@functools.lru_cache(maxsize=1)
+def hcl_parser() -> Any:
+    """python-hcl2's grammar and post-lexer, without Lark's position propagation (half the parse
+    time): blocks and attributes take their lines from their first and last tokens instead."""
+    import hcl2
+    from hcl2.postlexer import PostLexer
+    from lark import Lark
+
+    from iac_ims.cache import cache_dir
+
+    grammar = Path(hcl2.__file__).parent / "hcl2.lark"
+    directory = cache_dir()
+    cache: Any = False
+    if directory is not None:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            cache = str(directory / f"hcl2-grammar-{getattr(hcl2, '__version__', 'x')}.lark")
+        except OSError:
+            cache = False
+    return Lark.open(str(grammar), parser="lalr", propagate_positions=False, postlex=PostLexer(), cache=cache)
+
+
 def parse_hcl_text(text: str, rel: str) -> tuple[list[Block], dict[str, Attribute], Diagnostic | None]:
-    from hcl2.api import parses_to_tree
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
     try:
         with _time_limit(PARSE_TIMEOUT_S):
-            tree = parses_to_tree(text)
+            tree = hcl_parser().parse(text + "\n")  # the grammar needs a final newline
             blocks, attributes = _body(tree.children[0], rel)
             return blocks, attributes, None
     except ParseTimeout:
@@ -208,7 +234,7 @@ def _body(body: Any, rel: str) -> tuple[list[Block], dict[str, Attribute]]:
             continue
         if item.data == "attribute":
             name = _token_text(item.children[0])
-            attributes[name] = Attribute(name, item.children[-1], item.meta.line, item.meta.end_line)
+            attributes[name] = Attribute(name, item.children[-1], _first_line(item), _last_line(item))
         elif item.data == "block":
             blocks.append(_block(item, rel))
     return blocks, attributes
@@ -227,7 +253,29 @@ def _block(node: Any, rel: str) -> Block:
         elif child.data in ("identifier", "keyword", "literal_value", "string"):
             head.append(_token_text(child))
     blocks, attributes = _body(body, rel) if body is not None else ([], {})
-    return Block(head[0], tuple(head[1:]), attributes, blocks, rel, node.meta.line, node.meta.end_line)
+    return Block(head[0], tuple(head[1:]), attributes, blocks, rel, _first_line(node), _last_line(node))
+
+
+def _first_line(node: Any) -> int:
+    from lark import Tree
+
+    while isinstance(node, Tree):
+        node = next((c for c in node.children if not isinstance(c, Tree) or c.children), None)
+        if node is None:
+            return 1
+    return node.line
+
+
+def _last_line(node: Any) -> int:
+    """The line of a subtree's last token (a heredoc token ends with its newline: not counted)."""
+    from lark import Tree
+
+    while isinstance(node, Tree):
+        node = next((c for c in reversed(node.children) if not isinstance(c, Tree) or c.children), None)
+        if node is None:
+            return 1
+    end = node.end_line
+    return end - 1 if str(node).endswith("\n") and end > node.line else end
 
 
 # ---- Terraform JSON syntax -------------------------------------------------------------

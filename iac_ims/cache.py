@@ -1,0 +1,37 @@
+"""Where iac-ims keeps its caches: `$IAC_IMS_CACHE_DIR`, else `$XDG_CACHE_HOME/iac-ims`, else the
+platform's user cache directory.  Every cache is an optimisation only: a cache that cannot be
+read or written is ignored, and `IAC_IMS_NO_CACHE=1` turns them all off."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def caching_enabled() -> bool:
+    return not os.environ.get("IAC_IMS_NO_CACHE")
+
+
+def cache_dir() -> Path | None:
+    if not caching_enabled():
+        return None
+    explicit = os.environ.get("IAC_IMS_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg) / "iac-ims"
+    try:
+        import platformdirs
+
+        return Path(platformdirs.user_cache_dir("iac-ims", appauthor=False))
+    except Exception:  # noqa: BLE001 - no usable cache directory: run without one
+        return None
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write via a private temporary file and rename, so concurrent runs never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
