@@ -144,8 +144,6 @@ def test_ims300_comment_inside_the_block(tmp_path: Path, comment: str) -> None:
         ("huaweicloud_identity_role.publisher", "native_upload_image")]
 
 
-@pytest.mark.xfail(strict=True, reason="iac_ims/terraform/parse.py recognises a directive only on a line that "
-                   "starts with #, // or /*; the continuation line of a multi-line /* */ comment is not read")
 def test_ims300_intent_on_a_continuation_line_of_a_multi_line_block_comment(tmp_path: Path) -> None:
     report = scan(tmp_path, PUBLISHER % "/*\n   * iac-ims:intent native_create_image, native_upload_image\n   */")
     assert [(f.resource, f.operation) for f in findings_of(report, "IMS300")] == [

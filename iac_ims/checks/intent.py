@@ -216,8 +216,9 @@ def _prerequisites(ctx: CheckContext) -> Iterable[Finding]:
     reported: set[tuple[str, str]] = set()
     meant: list[tuple[str, Operation, list[str]]] = []  # (principal, operation, path)
     for role in ctx.model.custom_roles():
-        resolved, _ = ctx.resolve_intents(ctx.role_intents(role))
-        operations = list(dict.fromkeys(op for _, op in resolved)) or ctx.inferred_operations(role)
+        declared = ctx.role_intents(role)
+        resolved, _ = ctx.resolve_intents(declared)
+        operations = list(dict.fromkeys(op for _, op in resolved)) if declared else ctx.inferred_operations(role)
         for assignment in ctx.graph.assignments_of_role(role.key):
             for principal in assignment.principals:
                 for operation in operations:

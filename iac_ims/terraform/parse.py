@@ -116,20 +116,48 @@ def read_source(path: Path, rel: str) -> tuple[str | None, Diagnostic | None]:
 
 
 def find_directives(text: str) -> tuple[list[tuple[int, str]], frozenset[int]]:
-    """`iac-ims:` comments with their lines, and the set of lines that hold only a comment."""
+    """`iac-ims:` comments with their lines, and the set of lines that hold only a comment
+    (`#`, `//`, and every line of a `/* */` comment, continuation lines included)."""
     directives: list[tuple[int, str]] = []
     comment_only: set[int] = set()
     if "iac-ims:" not in text:
         return directives, frozenset()
+    in_block = False
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
-        if stripped.startswith(("#", "//", "/*", "*")):
+        starts_block = stripped.startswith("/*")
+        if in_block or stripped.startswith(("#", "//")) or starts_block:
             comment_only.add(number)
         if "iac-ims:" in line:
-            match = _DIRECTIVE_LINE.search(line)
+            if in_block:
+                match = _BLOCK_COMMENT_LINE.search(line)
+            else:
+                match = _DIRECTIVE_LINE.search(line)
             if match:
-                directives.append((number, match.group(1)))
+                directives.append((number, match.group(1).strip()))
+        if in_block or "/*" in line:
+            in_block = _still_in_block_comment(line, in_block)
     return directives, frozenset(comment_only)
+
+
+_BLOCK_COMMENT_LINE = re.compile(r"^\s*\*?\s*(iac-ims:[^\n]*?)\s*(?:\*/\s*)?$")
+
+
+def _still_in_block_comment(line: str, in_block: bool) -> bool:
+    """Whether a `/* */` comment is open at the end of `line` (strings are not considered:
+    this only decides which lines are comment lines for directives)."""
+    position = 0
+    while True:
+        if in_block:
+            close = line.find("*/", position)
+            if close < 0:
+                return True
+            in_block, position = False, close + 2
+        else:
+            start = line.find("/*", position)
+            if start < 0:
+                return False
+            in_block, position = True, start + 2
 
 
 def parse_file(path: Path, rel: str) -> ParsedFile:
