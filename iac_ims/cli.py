@@ -59,32 +59,50 @@ def _is_number(text: str) -> bool:
         return False
 
 
+SETTING_KEYS = ("fail_on", "skip_rules", "only_rules", "severity", "intents", "var_files", "vars", "catalog",
+                "baseline")
+DEFAULTS: dict[str, Any] = {"fail_on": "error", "skip_rules": [], "only_rules": [], "severity": {}, "intents": {},
+                            "var_files": [], "vars": {}, "catalog": [], "baseline": None}
+# command-line option -> setting key; list options add to the config file's list
+CLI_OPTIONS = {"fail_on": "fail_on", "skip_rule": "skip_rules", "only_rule": "only_rules", "var_file": "var_files",
+               "var": "vars", "catalog": "catalog", "baseline": "baseline"}
+
+
 def _settings(paths: tuple[str, ...], config_file: str | None, options: dict[str, Any]) -> dict[str, Any]:
-    """Effective settings: command-line options over the config file over defaults."""
+    """Effective settings: command-line options over the config file over defaults, and where
+    each came from (`settings["sources"]`)."""
     from iac_ims.config import ConfigError, find_config, load_file
 
     try:
         config = load_file(Path(config_file)) if config_file else find_config(Path(paths[0] if paths else "."))
     except ConfigError as exc:
         raise UsageProblem(str(exc)) from None
-    values = config.values
     base = config.base or Path(".")
-
-    def relative(items: list[str]) -> list[str]:
-        return [str(base / p) if not Path(p).is_absolute() else p for p in items]
-
-    settings = {
-        "fail_on": options.get("fail_on") or values.get("fail_on", "error"),
-        "skip_rules": [*values.get("skip_rules", []), *options.get("skip_rule", ())],
-        "only_rules": [*values.get("only_rules", []), *options.get("only_rule", ())],
-        "severity": dict(values.get("severity", {})),
-        "intents": dict(values.get("intents", {})),
-        "var_files": [*relative(values.get("var_files", [])), *options.get("var_file", ())],
-        "vars": {**values.get("vars", {}), **dict(_parse_var(v) for v in options.get("var", ()))},
-        "catalog": [*relative(values.get("catalog", [])), *options.get("catalog", ())],
-        "baseline": options.get("baseline") or (relative([values["baseline"]])[0] if "baseline" in values else None),
-        "config_source": config.source,
-    }
+    settings: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key in SETTING_KEYS:
+        if key in config.values:
+            value = config.values[key]
+            if key in ("var_files", "catalog"):
+                value = [str(base / p) if not Path(p).is_absolute() else p for p in value]
+            elif key == "baseline":
+                value = str(base / value) if not Path(value).is_absolute() else value
+            settings[key], sources[key] = value, str(config.source)
+        else:
+            settings[key], sources[key] = DEFAULTS[key], "default"
+    for option, key in CLI_OPTIONS.items():
+        given = options.get(option)
+        if not given:
+            continue
+        if key == "vars":
+            given = dict(_parse_var(v) for v in given)
+            settings[key] = {**settings[key], **given}
+        elif isinstance(settings[key], list):
+            settings[key] = [*settings[key], *given]
+        else:
+            settings[key] = given
+        sources[key] = "command line" if sources[key] == "default" else f"{sources[key]} + command line"
+    settings["sources"] = sources
     return settings
 
 
@@ -96,12 +114,13 @@ def _check_paths(paths: tuple[str, ...]) -> list[str]:
     return chosen
 
 
-def _scan_options(settings: dict[str, Any]) -> Any:
+def _scan_options(settings: dict[str, Any], **extra: Any) -> Any:
     from iac_ims.scan import ScanOptions
 
     return ScanOptions(variables=settings["vars"], var_files=settings["var_files"], catalog_files=settings["catalog"],
                        skip_rules=settings["skip_rules"], only_rules=settings["only_rules"],
-                       severity=settings["severity"], intents=settings["intents"], baseline=settings["baseline"])
+                       severity=settings["severity"], intents=settings["intents"], baseline=settings["baseline"],
+                       **extra)
 
 
 def _guarded(run: Any) -> None:
@@ -149,14 +168,17 @@ def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, .
         chosen = _check_paths(paths)
         settings = _settings(tuple(chosen), config_file, {**options, "fail_on": fail_on})
         if show_config:
-            for key, value in settings.items():
-                click.echo(f"{key}: {value!r}")
+            for key in SETTING_KEYS:
+                click.echo(f"{key}: {settings[key]!r}  ({settings['sources'][key]})")
             return
         if len(outputs) > len(formats or ("text",)):
             raise UsageProblem("more --output files than --format options")
         from iac_ims.scan import scan as run_scan
 
-        report = run_scan(chosen, _scan_options(settings))
+        from iac_ims.progress import Progress
+
+        with Progress(enabled=not quiet) as progress:
+            report = run_scan(chosen, _scan_options(settings, progress=progress.tick))
         if create_baseline:
             from iac_ims.suppress import write_baseline
 

@@ -28,6 +28,7 @@ class ScanOptions:
     baseline: str | None = None
     today: _dt.date | None = None
     full_parse: bool = False  # parse every file, not only those IAM blocks can depend on
+    progress: Any = None  # called with (files read, files parsed) while reading; for a progress display
 
 
 @dataclass
@@ -91,7 +92,7 @@ def analyse(paths: Sequence[str | Path], options: ScanOptions) -> Analysis:
 
     catalog = load_catalog(tuple(options.catalog_files))
     loader = Loader(variables=options.variables, var_files=[Path(p) for p in options.var_files],
-                    must_parse=None if options.full_parse else mentions_iam_resource)
+                    must_parse=None if options.full_parse else mentions_iam_resource, progress=options.progress)
     loaded = loader.load([Path(p) for p in paths])
     model = build_model(loaded.instances, catalog)
     graph = IamGraph(model, catalog)

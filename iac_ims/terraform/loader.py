@@ -651,12 +651,13 @@ class Loader:
     """Loads every root module under the scanned paths."""
 
     def __init__(self, variables: dict[str, Any] | None = None, var_files: Iterable[Path] = (),
-                 must_parse: Callable[[str], bool] | None = None):
+                 must_parse: Callable[[str], bool] | None = None, progress: Callable[[int, int], None] | None = None):
         """`must_parse(text)`: whether a file can matter to the caller and is parsed at once;
         None parses every file (a full syntax check of the whole tree)."""
         self.cli_variables = variables or {}
         self.var_files = [Path(p) for p in var_files]
         self.must_parse = must_parse
+        self.progress = progress
         self.diagnostics: list[Diagnostic] = []
         self._diagnostic_keys: set[tuple] = set()
         self.sources: dict[Path, ModuleSource] = {}
@@ -684,12 +685,16 @@ class Loader:
             text, error = read_source(path, rel)
             headers = lexical_headers(text) if text is not None else set()
             self.source_files[path] = SourceFile(path, rel, text, error, headers)
+            if self.progress is not None:
+                self.progress(len(self.source_files), len(self.parsed))
         return self.source_files[path]
 
     def parse(self, source_file: SourceFile) -> ParsedFile:
         if source_file.parsed is None:
             source_file.parsed = parse_source(source_file.path, source_file.rel, source_file.text, source_file.error)
             self.parsed[source_file.path] = source_file.parsed
+            if self.progress is not None:
+                self.progress(len(self.source_files), len(self.parsed))
             if source_file.parsed.error is not None:
                 self.report(source_file.parsed.error)
         return source_file.parsed
