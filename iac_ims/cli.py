@@ -159,9 +159,10 @@ def _guarded(run: Any) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Findings only, no summary.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel parse processes.")
 @click.option("--show-config", is_flag=True, help="Print the effective settings and where they came from.")
+@click.option("--no-cache", is_flag=True, help="Do not reuse the stored report of an identical earlier scan.")
 def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, ...], fail_on: str | None,
          config_file: str | None, create_baseline: str | None, no_color: bool, quiet: bool, jobs: int | None,
-         show_config: bool, **options: Any) -> None:
+         show_config: bool, no_cache: bool, **options: Any) -> None:
     """Scan Terraform directories or files (default: the current directory)."""
 
     def run() -> None:
@@ -178,7 +179,7 @@ def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, .
         from iac_ims.progress import Progress
 
         with Progress(enabled=not quiet) as progress:
-            report = run_scan(chosen, _scan_options(settings, progress=progress.tick))
+            report = run_scan(chosen, _scan_options(settings, progress=progress.tick, use_cache=not no_cache))
         if create_baseline:
             from iac_ims.suppress import write_baseline
 

@@ -29,6 +29,7 @@ class ScanOptions:
     today: _dt.date | None = None
     full_parse: bool = False  # parse every file, not only those IAM blocks can depend on
     progress: Any = None  # called with (files read, files parsed) while reading; for a progress display
+    use_cache: bool = False  # reuse the stored report of an identical earlier scan (the CLI does)
 
 
 @dataclass
@@ -105,6 +106,14 @@ def scan(paths: Sequence[str | Path], options: ScanOptions | None = None) -> Rep
 
     options = options or ScanOptions()
     started = time.perf_counter()
+    today = options.today or _dt.date.today()
+    cache_key = _cache_key(paths, options, today) if options.use_cache else None
+    if cache_key is not None:
+        from iac_ims import scan_cache
+
+        stored = scan_cache.load(cache_key, scan_cache.path_list(paths))
+        if stored is not None:
+            return _report_from_json(stored, time.perf_counter() - started)
     analysis = analyse(paths, options)
     ctx = CheckContext(analysis.model, analysis.graph, analysis.catalog,
                        diagnostics=[*analysis.load.diagnostics, *analysis.model.diagnostics],
@@ -121,13 +130,44 @@ def scan(paths: Sequence[str | Path], options: ScanOptions | None = None) -> Rep
     findings = _select(findings, options)
     from iac_ims.suppress import apply_suppressions
 
-    apply_suppressions(findings, analysis.load.instances, options.baseline, options.today or _dt.date.today())
+    apply_suppressions(findings, analysis.load.instances, options.baseline, today)
     findings.sort(key=Finding.sort_key)
     from iac_ims.iam.resources import kind_of
 
     resources = len({i.address for i in analysis.load.instances if kind_of(i.mode, i.type)})
-    return Report(findings, len(analysis.load.files), resources, round(time.perf_counter() - started, 3),
-                  errors, analysis.graph, analysis.load.instances)
+    report = Report(findings, len(analysis.load.files), resources, round(time.perf_counter() - started, 3),
+                    errors, analysis.graph, analysis.load.instances)
+    if cache_key is not None and not errors:
+        from iac_ims import scan_cache
+
+        scan_cache.store(cache_key, scan_cache.path_list(paths),
+                         [*(f.path for f in analysis.load.files), *analysis.load.other_reads],
+                         analysis.load.module_dirs, _report_to_json(report))
+    return report
+
+
+def _cache_key(paths: Sequence[str | Path], options: ScanOptions, today: _dt.date) -> str | None:
+    from iac_ims import scan_cache
+    from iac_ims.cache import cache_dir
+    from iac_ims.catalog import load_catalog
+
+    if cache_dir() is None:
+        return None
+    catalog = load_catalog(tuple(options.catalog_files))
+    return scan_cache.entry_key(scan_cache.path_list(paths), options, catalog.sources, today.isoformat())
+
+
+def _report_to_json(report: Report) -> dict[str, Any]:
+    return {"findings": [f.to_json() for f in report.findings], "files_scanned": report.files_scanned,
+            "resources": report.resources}
+
+
+def _report_from_json(stored: dict[str, Any], duration: float) -> Report:
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(Finding)}
+    findings = [Finding(**{k: v for k, v in f.items() if k in names}) for f in stored["findings"]]
+    return Report(findings, stored["files_scanned"], stored["resources"], round(duration, 3))
 
 
 def _unique(findings: Iterable[Finding]) -> list[Finding]:

@@ -645,6 +645,8 @@ class LoadResult:
     diagnostics: list[Diagnostic]
     files: list[SourceFile]  # every file read, each once
     remote_modules: list[tuple[str, str, str]]  # (address, source, file)
+    other_reads: list[Path] = field(default_factory=list)  # file()/templatefile() targets
+    module_dirs: list[Path] = field(default_factory=list)  # every module directory loaded
 
 
 class Loader:
@@ -786,7 +788,8 @@ class Loader:
                 self._load_tree(scan_path)
         self.check_unparsed()
         files = [self.source_files[p] for p in sorted(self.source_files)]
-        return LoadResult(self.instances, self.diagnostics, files, self.remote_modules)
+        return LoadResult(self.instances, self.diagnostics, files, self.remote_modules, list(self._file_cache),
+                          list(self.sources))
 
     def _load_single_file(self, path: Path) -> None:
         scan_root = path.parent
