@@ -141,7 +141,7 @@ def scan(paths: Sequence[str | Path], options: ScanOptions | None = None) -> Rep
         from iac_ims import scan_cache
 
         scan_cache.store(cache_key, scan_cache.path_list(paths),
-                         [*(f.path for f in analysis.load.files), *analysis.load.other_reads],
+                         [*(f.path for f in analysis.load.files), *list(analysis.load.other_reads)],
                          analysis.load.module_dirs, _report_to_json(report))
     return report
 

@@ -645,7 +645,8 @@ class LoadResult:
     diagnostics: list[Diagnostic]
     files: list[SourceFile]  # every file read, each once
     remote_modules: list[tuple[str, str, str]]  # (address, source, file)
-    other_reads: list[Path] = field(default_factory=list)  # file()/templatefile() targets
+    other_reads: dict[Path, Any] = field(default_factory=dict)  # file()/templatefile() targets (grows while
+    # values are evaluated lazily, after loading)
     module_dirs: list[Path] = field(default_factory=list)  # every module directory loaded
 
 
@@ -788,7 +789,7 @@ class Loader:
                 self._load_tree(scan_path)
         self.check_unparsed()
         files = [self.source_files[p] for p in sorted(self.source_files)]
-        return LoadResult(self.instances, self.diagnostics, files, self.remote_modules, list(self._file_cache),
+        return LoadResult(self.instances, self.diagnostics, files, self.remote_modules, self._file_cache,
                           list(self.sources))
 
     def _load_single_file(self, path: Path) -> None:
