@@ -41,8 +41,6 @@ class Config:
 
 
 def _validate(data: Any, source: str) -> dict[str, Any]:
-    import jsonschema
-
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -50,6 +48,8 @@ def _validate(data: Any, source: str) -> dict[str, Any]:
     unknown = sorted(set(data) - set(SCHEMA["properties"]))
     if unknown:
         raise ConfigError(f"{source}: unknown key {unknown[0]!r} (known: {', '.join(SCHEMA['properties'])})")
+    import jsonschema
+
     try:
         jsonschema.validate(data, SCHEMA)
     except jsonschema.ValidationError as exc:

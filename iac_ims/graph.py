@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-import networkx as nx
-
 from iac_ims.catalog import Catalog, Operation
 from iac_ims.iam.model import Assignment, IamModel, Role
 from iac_ims.iam.policy import decide
@@ -37,23 +35,33 @@ class OperationDecision:
 
 
 class IamGraph:
+    """Answers "can" from the IAM model; `networkx_graph()` is the same graph as a networkx
+    MultiDiGraph (built on demand: networkx is not needed to answer)."""
+
     def __init__(self, model: IamModel, catalog: Catalog):
         self.model = model
         self.catalog = catalog
-        self.g = nx.MultiDiGraph()
         self._groups_of: dict[str, list[str]] = {}
-        self._build()
+        for group, user, _instance in model.memberships:
+            self._groups_of.setdefault(user, []).append(group)
+        self._direct_assignments: dict[str, list[Assignment]] = {}
+        self._role_assignments: dict[str, list[Assignment]] = {}
+        for assignment in model.assignments:
+            for principal in assignment.principals:
+                self._direct_assignments.setdefault(principal, []).append(assignment)
+            self._role_assignments.setdefault(assignment.role, []).append(assignment)
 
-    # ---- construction
-    def _build(self) -> None:
-        g = self.g
+    # ---- the networkx form
+    def networkx_graph(self) -> Any:
+        import networkx as nx
+
+        g = nx.MultiDiGraph()
         for principal in self.model.principals.values():
             g.add_node(principal.key, kind=principal.kind)
         for role in self.model.roles.values():
             g.add_node(role.key, kind="role", role_kind=role.kind)
         for group, user, _instance in self.model.memberships:
             g.add_edge(user, group, kind="member_of")
-            self._groups_of.setdefault(user, []).append(group)
         for assignment in self.model.assignments:
             g.add_node(assignment.key, kind="assignment",
                        scope=assignment.scope.kind if assignment.scope else None)
@@ -63,11 +71,13 @@ class IamGraph:
         for operation in self.catalog.operations.values():
             g.add_node(operation.id, kind="operation")
             for action in operation.actions:
+                g.add_node(action, kind="action")
                 g.add_edge(action, operation.id, kind="required_by")
         for role in self.model.roles.values():
-            self._add_grants(role)
+            self._add_grants(g, role)
+        return g
 
-    def _add_grants(self, role: Role) -> None:
+    def _add_grants(self, g: Any, role: Role) -> None:
         document = role.policy
         if document is None:
             return
@@ -76,7 +86,7 @@ class IamGraph:
             if decision.allow or decision.deny:
                 effect = "deny" if decision.deny else "allow"
                 conditional = any(s.has_condition for s in (decision.deny or decision.allow))
-                self.g.add_edge(role.key, action, kind="grant", effect=effect, conditional=conditional)
+                g.add_edge(role.key, action, kind="grant", effect=effect, conditional=conditional)
 
     # ---- holdings
     def groups_of(self, principal: str) -> list[str]:
@@ -90,10 +100,10 @@ class IamGraph:
         return result
 
     def _direct(self, principal: str) -> list[Assignment]:
-        return [a for a in self.model.assignments if principal in a.principals]
+        return self._direct_assignments.get(principal, [])
 
     def assignments_of_role(self, role_key: str) -> list[Assignment]:
-        return [a for a in self.model.assignments if a.role == role_key]
+        return self._role_assignments.get(role_key, [])
 
     def role(self, key: str) -> Role:
         return self.model.roles[key]
@@ -148,12 +158,14 @@ class IamGraph:
         return [op for op in self.catalog.operations.values()
                 if op.actions and self.decide_operation(op, [role_key]).state == ALLOWED]
 
-    def export(self) -> nx.MultiDiGraph:
-        """A copy with only string attributes, for the graph command's formats."""
+    def export(self) -> Any:
+        """The networkx graph with only string attributes, for the graph command's formats."""
+        import networkx as nx
+
+        source = self.networkx_graph()
         out = nx.MultiDiGraph()
-        for node, data in self.g.nodes(data=True):
+        for node, data in source.nodes(data=True):
             out.add_node(node, **{k: str(v) for k, v in data.items() if v is not None})
-        for u, v, data in self.g.edges(data=True):
+        for u, v, data in source.edges(data=True):
             out.add_edge(u, v, **{k: str(v2) for k, v2 in data.items() if v2 is not None})
         return out
-
