@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Benchmark iac-ims against its baselines on the synthetic corpus, in one run.
+
+usage: python bench/run_bench.py [--files 2000] [--sizes 500,2000,8000] [--repeat 5]
+                                 [--generator ../shared/bench/gen_corpus.py] [--work bench/out]
+
+For each corpus size it generates the corpus (deterministic), then measures, medians of
+--repeat runs on the same machine in the same run:
+  - iac-ims cold: a new process with an empty cache directory (nothing reused)
+  - iac-ims warm: a new process rescanning with nothing changed (the stored report is reused)
+  - python-hcl2: `hcl2.loads` of every file (what parsing everything with python-hcl2 costs)
+  - Checkov `-d CORPUS --framework terraform`, when `checkov` is on PATH
+and prints a table of seconds, peak RSS and the ratios.  Timings are wall-clock and the machines
+are shared: read the ratios, which are measured side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_GENERATOR = REPO.parent / "shared" / "bench" / "gen_corpus.py"
+
+SHIM = (
+    "import atexit, resource, runpy, sys\n"
+    "atexit.register(lambda: sys.stderr.write('MAXRSS_KB %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+    "sys.argv = sys.argv[1:]\n"
+    "runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n"
+)
+
+HCL2_ALL = (
+    "import sys, pathlib, hcl2\n"
+    "for p in sorted(pathlib.Path(sys.argv[1]).rglob('*.tf')):\n"
+    "    try:\n"
+    "        hcl2.loads(p.read_text(encoding='utf-8-sig'))\n"
+    "    except Exception:\n"
+    "        pass\n"
+)
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """(seconds, peak RSS in MB) of one run of a Python module through the shim."""
+    started = time.perf_counter()
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    rss = 0
+    for line in result.stderr.splitlines():
+        if line.startswith("MAXRSS_KB "):
+            rss = int(line.split()[1]) // 1024
+    if result.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    return elapsed, rss
+
+
+def median_run(command: list[str], env: dict[str, str], repeat: int, before=None) -> tuple[float, int]:
+    times, peaks = [], []
+    for _ in range(repeat):
+        if before:
+            before()
+        seconds, rss = timed(command, env)
+        times.append(seconds)
+        peaks.append(rss)
+    return statistics.median(times), max(peaks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="2000", help="comma-separated corpus sizes (files)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--generator", default=str(DEFAULT_GENERATOR))
+    parser.add_argument("--work", default=str(REPO / "bench" / "out"))
+    parser.add_argument("--skip-hcl2", action="store_true", help="skip the python-hcl2 baseline (slow)")
+    args = parser.parse_args()
+
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    checkov = shutil.which("checkov")
+    rows = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        corpus = work / f"corpus{size}"
+        if not corpus.exists():
+            subprocess.run([sys.executable, args.generator, str(corpus), str(size)], check=True,
+                           stdout=subprocess.DEVNULL)
+        files = sum(1 for _ in corpus.rglob("*.tf"))
+        megabytes = sum(p.stat().st_size for p in corpus.rglob("*.tf")) / 1e6
+        cache = Path(tempfile.mkdtemp(prefix="iac-ims-bench-cache-"))
+        run_env = dict(env, IAC_IMS_CACHE_DIR=str(cache))
+        scan = [sys.executable, "-c", SHIM, "iac_ims", "scan", str(corpus), "--format", "json", "--quiet"]
+        # warm up the grammar cache and the catalogue cache once (a first-ever run builds them)
+        subprocess.run(scan, env=run_env, capture_output=True)
+        scans_dir = cache / "scans"
+        cold = median_run(scan, run_env, args.repeat, before=lambda: shutil.rmtree(scans_dir, ignore_errors=True))
+        subprocess.run(scan, env=run_env, capture_output=True)
+        warm = median_run(scan, run_env, args.repeat)
+        row = {"files": files, "MB": round(megabytes, 1), "cold_s": cold[0], "cold_rss_mb": cold[1],
+               "warm_s": warm[0], "warm_rss_mb": warm[1]}
+        if not args.skip_hcl2:
+            hcl2_all = [sys.executable, "-c", SHIM, "runpy_hcl2"]
+            script = work / "runpy_hcl2.py"
+            script.write_text(HCL2_ALL)
+            hcl2_env = dict(env, PYTHONPATH=str(work) + os.pathsep + env["PYTHONPATH"])
+            row["hcl2_s"], row["hcl2_rss_mb"] = median_run([*hcl2_all, str(corpus)], hcl2_env, min(args.repeat, 3))
+        if checkov:
+            started = time.perf_counter()
+            subprocess.run([checkov, "-d", str(corpus), "--framework", "terraform", "--quiet"],
+                           capture_output=True)
+            row["checkov_s"] = time.perf_counter() - started
+        shutil.rmtree(cache, ignore_errors=True)
+        rows.append(row)
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; medians of {args.repeat}")
+    header = "files   MB  cold s  cold MB  warm s  hcl2-all s  checkov s  hcl2/cold  checkov/cold"
+    print(header)
+    for row in rows:
+        hcl2, checkov_s, cold_s = row.get("hcl2_s"), row.get("checkov_s"), row["cold_s"]
+        hcl2_text = "-" if hcl2 is None else f"{hcl2:.2f}"
+        checkov_text = "-" if checkov_s is None else f"{checkov_s:.1f}"
+        hcl2_ratio = "-" if hcl2 is None else f"{hcl2 / cold_s:.1f}x"
+        checkov_ratio = "-" if checkov_s is None else f"{checkov_s / cold_s:.0f}x"
+        print(f"{row['files']:>5} {row['MB']:>4} {cold_s:>7.2f} {row['cold_rss_mb']:>8} {row['warm_s']:>7.2f}"
+              f" {hcl2_text:>11} {checkov_text:>10} {hcl2_ratio:>10} {checkov_ratio:>13}")
+    print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()
