@@ -36,7 +36,13 @@ class ScanOptions:
 class InternalError:
     check: str
     message: str
-    where: str
+    where: str  # the code location that failed
+    file: str | None = None  # the Terraform file and resource the check was looking at
+    resource: str | None = None
+
+    def describe(self) -> str:
+        subject = f" while checking {self.resource} ({self.file})" if self.resource else ""
+        return f"check {self.check!r} failed{subject}: {self.message} [{self.where}]"
 
 
 @dataclass
@@ -121,11 +127,15 @@ def scan(paths: Sequence[str | Path], options: ScanOptions | None = None) -> Rep
     findings: list[Finding] = []
     errors: list[InternalError] = []
     for name, check in all_checks().items():
+        ctx.current = None
         try:
             findings.extend(check(ctx))
         except Exception as exc:  # a bug in one check must not hide the others' findings
             frame = traceback.extract_tb(exc.__traceback__)[-1]
-            errors.append(InternalError(name, f"{type(exc).__name__}: {exc}", f"{frame.filename}:{frame.lineno}"))
+            looking_at = ctx.current
+            errors.append(InternalError(
+                name, f"{type(exc).__name__}: {exc}", f"{Path(frame.filename).name}:{frame.lineno}",
+                file=getattr(looking_at, "file", None), resource=getattr(looking_at, "address", None)))
     findings = _unique(findings)
     findings = _select(findings, options)
     from iac_ims.suppress import apply_suppressions

@@ -255,3 +255,24 @@ def test_graph_formats(format_: str, marker: str) -> None:
     assert result.returncode == 0 and marker in result.stdout
     assert "huaweicloud_identity_group.image_admins" in result.stdout
     assert "ims:images:delete" in result.stdout
+
+
+def test_a_failing_check_is_reported_with_what_it_looked_at_and_exit_three(tmp_path: Path) -> None:
+    """A bug in one check: exit 3, the check and the resource named, the other checks' findings kept."""
+    write_tree(tmp_path, {"main.tf": ROLE_AX, "sitecustomize.py": '''
+import iac_ims.iam.policy as policy
+
+def broken(*args, **kwargs):
+    raise RuntimeError("simulated bug")
+
+policy.check_policy = broken
+import iac_ims.checks.policy as checks_policy
+checks_policy.check_policy = broken
+'''})
+    env = dict(os.environ, PYTHONPATH=str(tmp_path) + os.pathsep + str(REPO))
+    result = subprocess.run([sys.executable, "-m", "iac_ims", "scan", str(tmp_path), "--no-cache"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3
+    assert "check 'policy' failed while checking huaweicloud_identity_role.reader (main.tf)" in result.stdout
+    assert "simulated bug" in result.stdout and "Traceback" not in result.stdout + result.stderr
+    assert "IMS203" in result.stdout  # the scope checks still ran

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from iac_ims.catalog import Catalog, Operation
 from iac_ims.directives import IntentItem, split_method_path
@@ -29,6 +29,16 @@ class CheckContext:
     catalog: Catalog
     diagnostics: list[Diagnostic] = field(default_factory=list)
     config_intents: dict[str, list[str]] = field(default_factory=dict)
+    current: Any = None  # the resource instance a check is looking at (for internal-error reports)
+
+    def visit(self, items: Iterable[Any]) -> Iterator[Any]:
+        """Iterate, remembering which resource each item is (for internal-error reports)."""
+        for item in items:
+            self.visit_one(item)
+            yield item
+
+    def visit_one(self, item: Any) -> None:
+        self.current = getattr(item, "instance", None)
 
     # ---- findings
     def finding(self, rule_id: str, instance: Any, message: str, *, line: int | None = None,

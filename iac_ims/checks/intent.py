@@ -24,9 +24,9 @@ def _api(operation: Operation) -> str:
 
 @register("intent")
 def intent_findings(ctx: CheckContext) -> Iterable[Finding]:
-    for role in ctx.model.custom_roles():
+    for role in ctx.visit(ctx.model.custom_roles()):
         yield from _role_intents(ctx, role)
-    for principal in ctx.model.principals.values():
+    for principal in ctx.visit(ctx.model.principals.values()):
         yield from _principal_intents(ctx, principal)
     yield from _prerequisites(ctx)
 
@@ -228,6 +228,7 @@ def _prerequisites(ctx: CheckContext) -> Iterable[Finding]:
         for _, operation in resolved:
             meant.append((principal.key, operation, [principal.key]))
     for principal_key, operation, path in meant:
+        ctx.visit_one(ctx.model.principals.get(principal_key))
         if not operation.prerequisites or (principal_key, operation.id) in reported:
             continue
         principal = ctx.model.principals.get(principal_key)

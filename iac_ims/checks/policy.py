@@ -12,7 +12,7 @@ from iac_ims.iam.policy import check_policy
 
 @register("policy")
 def policy_findings(ctx: CheckContext) -> Iterable[Finding]:
-    for role in ctx.model.custom_roles():
+    for role in ctx.visit(ctx.model.custom_roles()):
         if role.policy is None:
             continue
         role_type = role.role_type if isinstance(role.role_type, str) else None

@@ -43,7 +43,7 @@ def scope_findings(ctx: CheckContext) -> Iterable[Finding]:
 
 def _enterprise_project_assignments(ctx: CheckContext) -> Iterable[Finding]:
     """IMS200: an enterprise-project assignment whose role's IMS operations cannot go through it."""
-    for assignment in ctx.model.assignments:
+    for assignment in ctx.visit(ctx.model.assignments):
         role = ctx.model.roles[assignment.role]
         if assignment.scope is None or assignment.scope.kind != ENTERPRISE_PROJECT or role.kind != CUSTOM:
             continue
@@ -96,7 +96,7 @@ def _domain_only_roles(ctx: CheckContext) -> Iterable[Finding]:
 
 def _assignments_without_scope(ctx: CheckContext) -> Iterable[Finding]:
     """IMS202: no scope, or more than one."""
-    for assignment in ctx.model.assignments:
+    for assignment in ctx.visit(ctx.model.assignments):
         if assignment.scope is None and assignment.scope_problem:
             yield ctx.finding(
                 "IMS202", assignment.instance,
@@ -109,7 +109,7 @@ def _unassigned_roles(ctx: CheckContext) -> Iterable[Finding]:
     """IMS203: a custom role with IMS actions that nothing in the scanned code assigns."""
     assigned = {a.role for a in ctx.model.assignments}
     unresolved = sum(1 for a in ctx.model.assignments if ctx.model.roles[a.role].unresolved is not None)
-    for role in ctx.model.custom_roles():
+    for role in ctx.visit(ctx.model.custom_roles()):
         if role.key in assigned or not _has_ims_actions(ctx, role.key):
             continue
         note = f" ({unresolved} role references could not be resolved and may name it)" if unresolved else ""
@@ -134,7 +134,7 @@ def _misspelt_role_names(ctx: CheckContext) -> Iterable[Finding]:
         if isinstance(role.display_name, str):
             known.setdefault(role.display_name, role.display_name)
     seen: set[tuple] = set()
-    for mention in ctx.model.mentions:
+    for mention in ctx.visit(ctx.model.mentions):
         if mention.resolved or (mention.text, mention.instance.address, mention.line) in seen:
             continue
         seen.add((mention.text, mention.instance.address, mention.line))

@@ -20,6 +20,7 @@ def report_to_json(report: Any) -> dict[str, Any]:
             "duration_s": report.duration_s,
         },
         "findings": [f.to_json() for f in report.findings],
+        **({"internal_errors": [e.__dict__ for e in report.internal_errors]} if report.internal_errors else {}),
     }
 
 

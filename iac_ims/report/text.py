@@ -41,8 +41,7 @@ def render_text(report: Any, *, colour: bool = False, quiet: bool = False) -> st
                 lines.append(f"{'':9}fix: {finding.fix}")
         lines.append("")
     for error in getattr(report, "internal_errors", []):
-        lines.append(f"internal error in check {error.check}: {error.message} ({error.where}); "
-                     "please report this at the iac-ims issue tracker")
+        lines.append(f"internal error: {error.describe()}; this is a bug in iac-ims, please report it")
     if not quiet:
         counts = report.counts()
         lines.append(
