@@ -160,9 +160,10 @@ def _guarded(run: Any) -> None:
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel parse processes.")
 @click.option("--show-config", is_flag=True, help="Print the effective settings and where they came from.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse the stored report of an identical earlier scan.")
+@click.option("--full-parse", is_flag=True, help="Parse every file fully, not only those IAM blocks depend on.")
 def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, ...], fail_on: str | None,
          config_file: str | None, create_baseline: str | None, no_color: bool, quiet: bool, jobs: int | None,
-         show_config: bool, no_cache: bool, **options: Any) -> None:
+         show_config: bool, no_cache: bool, full_parse: bool, **options: Any) -> None:
     """Scan Terraform directories or files (default: the current directory)."""
 
     def run() -> None:
@@ -179,7 +180,8 @@ def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, .
         from iac_ims.progress import Progress
 
         with Progress(enabled=not quiet) as progress:
-            report = run_scan(chosen, _scan_options(settings, progress=progress.tick, use_cache=not no_cache))
+            report = run_scan(chosen, _scan_options(settings, progress=progress.tick, use_cache=not no_cache,
+                                                         full_parse=full_parse))
         if create_baseline:
             from iac_ims.suppress import write_baseline
 
