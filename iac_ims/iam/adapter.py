@@ -268,7 +268,7 @@ class ModelBuilder:
                                              (rt.AGENCY_EP_BLOCK, ENTERPRISE_PROJECT, "enterprise_project")):
             for nested in instance.nested(block_type):
                 lists.append((block_type, nested.attr("roles"), Scope(kind, nested.attr(value_name), block_type),
-                              nested.line("roles")))
+                              nested.attr_line("roles")))
         for index, (origin, names, scope, line) in enumerate(lists):
             self._agency_list(instance, origin, index, names, scope, line)
 

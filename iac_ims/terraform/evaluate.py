@@ -1125,46 +1125,14 @@ def _for_parts(node: Tree) -> tuple:
     return intro, trees[1:], cond
 
 
-def _h_for_tuple(ev: Evaluator, node: Tree) -> Any:
-    intro, (value_t,), cond = _for_parts(node)
+def _for_iterations(ev: Evaluator, intro: Tree, cond: Any, unknowns: list) -> Any:
+    """Bind the for-expression's names to each item whose condition holds, then yield.
+    An unknown collection or condition is added to `unknowns` instead."""
     kname, vname, coll_t = _for_intro(intro)
     items = ev.iter_items(ev.eval(coll_t))
     if isinstance(items, Unknown):
-        return items
-    out = []
-    unknown_conds = []
-    scope = ev.scope
-    saved = ev.bind((kname, vname))
-    try:
-        for k, v in items:
-            ev.spend()
-            if kname is not None:
-                scope[kname] = k
-            scope[vname] = v
-            if cond is not None:
-                c = bool_or_unknown(ev.eval(cond))
-                if isinstance(c, Unknown):
-                    unknown_conds.append(c)
-                    continue
-                if not c:
-                    continue
-            out.append(ev.eval(value_t))
-    finally:
-        ev.unbind(saved)
-    if unknown_conds:
-        return Unknown.combine(unknown_conds)
-    return out
-
-
-def _h_for_object(ev: Evaluator, node: Tree) -> Any:
-    intro, (key_t, value_t), cond = _for_parts(node)
-    grouping = any(isinstance(c, Token) and c.type == "ELLIPSIS" for c in node.children)
-    kname, vname, coll_t = _for_intro(intro)
-    items = ev.iter_items(ev.eval(coll_t))
-    if isinstance(items, Unknown):
-        return items
-    result: dict = {}
-    unknowns = []
+        unknowns.append(items)
+        return
     scope = ev.scope
     saved = ev.bind((kname, vname))
     try:
@@ -1180,27 +1148,37 @@ def _h_for_object(ev: Evaluator, node: Tree) -> Any:
                     continue
                 if not c:
                     continue
-            key = ev.eval(key_t)
-            if isinstance(key, Unknown):
-                unknowns.append(key)
-                continue
-            key = _map_key(key)
-            val = ev.eval(value_t)
-            if grouping:
-                lst = result.get(key)
-                if lst is None:
-                    result[key] = [val]
-                else:
-                    lst.append(val)
-            elif key in result:
-                raise EvalError(f'duplicate object key "{key}" in for expression (use ... to group)')
-            else:
-                result[key] = val
+            yield
     finally:
         ev.unbind(saved)
-    if unknowns:
-        return Unknown.combine(unknowns)
-    return result
+
+
+def _h_for_tuple(ev: Evaluator, node: Tree) -> Any:
+    intro, (value_t,), cond = _for_parts(node)
+    unknowns: list = []
+    out = [ev.eval(value_t) for _ in _for_iterations(ev, intro, cond, unknowns)]
+    return Unknown.combine(unknowns) if unknowns else out
+
+
+def _h_for_object(ev: Evaluator, node: Tree) -> Any:
+    intro, (key_t, value_t), cond = _for_parts(node)
+    grouping = any(isinstance(c, Token) and c.type == "ELLIPSIS" for c in node.children)
+    result: dict = {}
+    unknowns: list = []
+    for _ in _for_iterations(ev, intro, cond, unknowns):
+        key = ev.eval(key_t)
+        if isinstance(key, Unknown):
+            unknowns.append(key)
+            continue
+        key = _map_key(key)
+        val = ev.eval(value_t)
+        if grouping:
+            result.setdefault(key, []).append(val)
+        elif key in result:
+            raise EvalError(f'duplicate object key "{key}" in for expression (use ... to group)')
+        else:
+            result[key] = val
+    return Unknown.combine(unknowns) if unknowns else result
 
 
 def _quoted_flat(node: Tree) -> list:

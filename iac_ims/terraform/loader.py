@@ -178,14 +178,15 @@ def is_local_source(source: str) -> bool:
 # ---- resource instances -----------------------------------------------------------------
 
 
-@dataclass
-class NestedBlock:
-    """A nested block (`project_role { ... }`), static or produced by `dynamic`."""
+class EvaluatedBlock:
+    """A block whose attributes are evaluated on first use, in the context it belongs to."""
 
-    type: str
     block: Block
     ctx: Any
-    _values: dict[str, Any] = field(default_factory=dict)
+    _values: dict[str, Any]
+
+    def has(self, name: str) -> bool:
+        return name in self.block.attributes
 
     def attr(self, name: str, default: Any = None) -> Any:
         if name not in self._values:
@@ -193,16 +194,23 @@ class NestedBlock:
             self._values[name] = default if attribute is None else eval_expr(attribute.expr, self.ctx)
         return self._values[name]
 
-    def has(self, name: str) -> bool:
-        return name in self.block.attributes
-
-    def line(self, name: str | None = None) -> int:
-        attribute = self.block.attributes.get(name) if name else None
+    def attr_line(self, name: str) -> int:
+        attribute = self.block.attributes.get(name)
         return attribute.line if attribute else self.block.line
 
 
 @dataclass
-class ResourceInstance:
+class NestedBlock(EvaluatedBlock):
+    """A nested block (`project_role { ... }`), static or produced by `dynamic`."""
+
+    type: str
+    block: Block
+    ctx: Any
+    _values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ResourceInstance(EvaluatedBlock):
     mode: str  # "managed" or "data"
     type: str
     name: str
@@ -235,19 +243,6 @@ class ResourceInstance:
     @property
     def directives(self) -> list[tuple[int, str]]:
         return self.block.directives
-
-    def has(self, name: str) -> bool:
-        return name in self.block.attributes
-
-    def attr(self, name: str, default: Any = None) -> Any:
-        if name not in self._values:
-            attribute = self.block.attributes.get(name)
-            self._values[name] = default if attribute is None else eval_expr(attribute.expr, self.ctx)
-        return self._values[name]
-
-    def attr_line(self, name: str) -> int:
-        attribute = self.block.attributes.get(name)
-        return attribute.line if attribute else self.block.line
 
     def nested(self, type_: str) -> list[NestedBlock]:
         """Nested blocks of a type, with `dynamic "type"` blocks expanded."""
