@@ -316,3 +316,27 @@ def test_finding_lines_point_at_the_block(tmp_path: Path) -> None:
     '''})
     ax = findings_of(report, "IMS104")
     assert [(f.line, f.end_line) for f in ax] == [(3, 7)]
+
+
+def test_policy_template_with_an_unknown_bucket_is_still_read(tmp_path: Path) -> None:
+    """A heredoc / templatefile policy whose only unknowns are names inside strings: the rest of
+    the policy is analysed (here: the AX role with IMS actions), the unknown parts stay unknown."""
+    report = scan_tree(tmp_path, {"main.tf": '''
+        variable "bucket" {
+          type = string
+        }
+        resource "huaweicloud_identity_role" "r" {
+          name   = "exporter"
+          type   = "AX"
+          policy = <<EOT
+        {
+          "Version": "1.1",
+          "Statement": [
+            {"Effect": "Allow", "Action": ["ims:images:export", "obs:object:${var.bucket}"]}
+          ]
+        }
+        EOT
+        }
+    '''})
+    assert findings_of(report, "IMS104"), rule_ids(report)
+    assert not findings_of(report, "IMS901") or all("bucket" in f.message for f in findings_of(report, "IMS901"))

@@ -33,7 +33,7 @@ from iac_ims.iam.actions import (
     split_action,
 )
 from iac_ims.suggest import closest, edit_distance
-from iac_ims.terraform.values import PartialJson, Unknown
+from iac_ims.terraform.values import PartialJson, PartialString, Unknown, decode_partial_json
 
 SUPPORTED_VERSION = "1.1"  # custom policies
 SYSTEM_VERSIONS = ("1.0", "1.1")  # "1.0" is the RBAC form of system roles
@@ -261,6 +261,8 @@ class _Parser:
     # -- entry point
     def parse(self, value: Any) -> PolicyDocument:
         doc = self.doc
+        if isinstance(value, PartialString):
+            value = decode_partial_json(value)
         if isinstance(value, PartialJson):
             inner = value.value
             if isinstance(inner, Unknown):

@@ -30,7 +30,7 @@ from iac_ims.terraform.context import (
     Budget,
     EvalContext,
 )
-from iac_ims.terraform.values import PartialJson, Reference, Unknown
+from iac_ims.terraform.values import PartialJson, PartialString, Reference, Unknown
 
 __all__ = [
     "EvalError",
@@ -770,7 +770,10 @@ class Evaluator:
         except _TooLarge:
             return Unknown("rendered string is too large")
         if unknowns:
-            return Unknown.combine(unknowns)
+            combined = Unknown.combine(unknowns)
+            if all(isinstance(part, (str, Unknown)) for part in out) and any(isinstance(p, Unknown) for p in out):
+                return PartialString(combined.reason, combined.depends_on, parts=tuple(out))
+            return combined
         return "".join(out)
 
     def _render(self, nodes: tuple, out: list, unknowns: list, size: list) -> None:
@@ -786,6 +789,7 @@ class Evaluator:
                     v = self.eval(n[1])
                     if isinstance(v, Unknown):
                         unknowns.append(v)
+                        out.append(v)  # a placeholder: the rest of the text is still known
                     else:
                         s = _template_value_str(v)
                         out.append(s)
@@ -794,6 +798,7 @@ class Evaluator:
                     c = bool_or_unknown(self.eval(n[1]))
                     if isinstance(c, Unknown):
                         unknowns.append(c)
+                        out.append(None)  # which text follows is unknown
                         # both branches are possible: collect what they depend on too
                         for branch in (n[2], n[3]):
                             try:
@@ -807,6 +812,7 @@ class Evaluator:
                     items = self.iter_items(self.eval(coll_tree), "template for directive")
                     if isinstance(items, Unknown):
                         unknowns.append(items)
+                        out.append(None)  # how much text follows is unknown
                         continue
                     saved = self.bind((kname, vname))
                     scope = self.scope

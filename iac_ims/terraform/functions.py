@@ -45,7 +45,7 @@ from iac_ims.terraform.evaluate import (
     unknowns_in,
     value_key,
 )
-from iac_ims.terraform.values import PartialJson, Unknown
+from iac_ims.terraform.values import PartialJson, PartialString, Unknown, decode_partial_json
 
 __all__ = ["FUNCTIONS", "call", "register", "json_encode"]
 
@@ -267,6 +267,8 @@ def _json_const(s: str) -> Any:
 
 @register("jsondecode", "raw")
 def _jsondecode(ev: Evaluator, s: Any) -> Any:
+    if isinstance(s, PartialString):
+        s = decode_partial_json(s)
     if isinstance(s, PartialJson):
         return s.value
     if isinstance(s, Unknown):

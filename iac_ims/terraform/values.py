@@ -113,3 +113,52 @@ class PartialJson(Unknown):
     giving up on the whole policy; `jsondecode` of it gives `value` back."""
 
     value: Any = None
+
+
+@dataclass(frozen=True)
+class PartialString(Unknown):
+    """A template (heredoc, `templatefile`) whose text is known except for some interpolations:
+    `parts` holds the known text and an `Unknown` for each unknown interpolation, in order.
+    JSON written this way (a policy template with a bucket name from a variable) can still be
+    read: see `decode_partial_json`."""
+
+    parts: tuple = ()
+
+
+_MARKER = "@@iac-ims-unknown-{}@@"
+
+
+def decode_partial_json(value: PartialString) -> Any:
+    """The JSON a partial template holds, with `Unknown` where its unknown parts are; or the
+    template's own `Unknown` when it is not JSON whichever way the unknown parts are read."""
+    import json
+    import re
+
+    unknowns = [p for p in value.parts if isinstance(p, Unknown)]
+    for quoted in (False, True):  # an unknown part inside a JSON string, or standing for a value
+        text = "".join(
+            p if not isinstance(p, Unknown) else
+            (json.dumps(_MARKER.format(unknowns.index(p))) if quoted else _MARKER.format(unknowns.index(p)))
+            for p in value.parts)
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            continue
+        pattern = re.compile(r"@@iac-ims-unknown-(\d+)@@")
+
+        def restore(node: Any, depth: int = 0) -> Any:
+            if depth > 200:
+                return value
+            if isinstance(node, str):
+                found = [unknowns[int(i)] for i in pattern.findall(node)]
+                if not found:
+                    return node
+                return found[0] if node == _MARKER.format(unknowns.index(found[0])) else Unknown.combine(found)
+            if isinstance(node, list):
+                return [restore(v, depth + 1) for v in node]
+            if isinstance(node, dict):
+                return {k: restore(v, depth + 1) for k, v in node.items()}
+            return node
+
+        return PartialJson(value.reason, value.depends_on, value=restore(data))
+    return Unknown(value.reason, value.depends_on)
