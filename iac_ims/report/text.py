@@ -45,7 +45,11 @@ def render_text(report: Any, *, colour: bool = False, quiet: bool = False) -> st
     if not quiet:
         counts = report.counts()
         lines.append(
-            f"{report.files_scanned} files, {report.resources} resources: {counts['error']} errors, "
-            f"{counts['warning']} warnings, {counts['info']} info, {report.suppressed} suppressed "
-            f"({report.duration_s:.2f} s)")
+            f"{_count(report.files_scanned, 'file')}, {_count(report.resources, 'resource')}: "
+            f"{_count(counts['error'], 'error')}, {_count(counts['warning'], 'warning')}, {counts['info']} info, "
+            f"{report.suppressed} suppressed ({report.duration_s:.2f} s)")
     return "\n".join(lines) + "\n"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
