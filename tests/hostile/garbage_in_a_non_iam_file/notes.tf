@@ -1,0 +1,1 @@
+This is not HCL: it is a note someone saved with the wrong name.

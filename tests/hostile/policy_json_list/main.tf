@@ -1,0 +1,5 @@
+resource "huaweicloud_identity_role" "r" {
+  name   = "r"
+  type   = "XA"
+  policy = jsonencode([{ Version = "1.1" }])
+}

@@ -1,0 +1,6 @@
+}}}
+]]]
+resource "huaweicloud_identity_role" "r" {
+  name = "x"
+}
+)))

@@ -1,0 +1,3 @@
+resource "huaweicloud_vpc" "v" {
+  name = = "vpc"
+}

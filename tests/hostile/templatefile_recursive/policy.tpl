@@ -1,0 +1,1 @@
+${templatefile("policy.tpl", {})}${file("policy.tpl")}

@@ -1,0 +1,1 @@
+p = file("/etc/passwd")

@@ -1,0 +1,3 @@
+resource "huaweicloud_identity_role" "r" {
+  name = "${"${"${[{(
+  policy = jsonencode({ Statement = [{ Action = ["ims:

@@ -1,0 +1,4 @@
+resource "huaweicloud_identity_role" "r" {
+  name = "x
+  type = "XA"
+}
