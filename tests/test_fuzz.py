@@ -29,7 +29,10 @@ SLOW_INPUT_S = 60.0  # a generous guard: one input taking this long counts as a 
 
 TOKENS = [b"{", b"}", b'"', b"${", b"<<EOF\n", b"\nEOF\n", b"%{", b"[", b"]", b"(", b")", b"\\", b"#", b"/*",
           b"*/", b"\n", b"=", b",", b":", b"*", b"<<-EOT\n", b"${var.x}", b"\x00", b"\xff", b"\r\n",
-          b"jsonencode(", b"count = 100000\n", b'for_each = toset(["a", "b"])\n']
+          b"jsonencode(", b"count = 100000\n", b'for_each = toset(["a", "b"])\n', b"[for x in ", b" : x]",
+          b"? true : ", b"...", b"[*]", b"try(", b'templatefile("main.tf", {})', b'file("../outside")',
+          b"local.", b"module.", b"data.", b"each.value", b"count.index", b"dynamic \"project_role\" {"]
+# (no regex()/replace("/.../"): their backtracking hang is a known bug, see test_hostile.py)
 
 
 WORDS = [b"Allow", b"Deny", b"project_id", b"domain_id", b"enterprise_project_id", b"all", b"XA", b"AX",

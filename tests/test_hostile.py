@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -196,6 +197,15 @@ def _build_symlinks_to_etc_passwd(root: Path) -> None:
     os.symlink("/etc/passwd", root / "passwd.tf")  # a .tf that is a link to a file outside
 
 
+def _build_special_files(root: Path) -> None:
+    # Named pipes: opening one for reading blocks until a writer comes, i.e. forever.  (Links to
+    # /dev/zero or /dev/urandom would be worth the same test, but a reader that does not check
+    # for regular files then eats all memory: not something to run on CI's machine.)
+    _write(root, {"good.tf": GOOD_TF, "main.tf": _role('file("${path.module}/policy.json")')})
+    for name in ("pipe.tf", "pipe.tf.json", "policy.json", "terraform.tfvars", ".iac-ims.yml"):
+        os.mkfifo(root / name)
+
+
 def _build_unclosed_heredoc_blank_lines(root: Path) -> None:
     # python-hcl2's heredoc terminal (`(.|\n)*?` then `\s*` before the marker) is quadratic in
     # the blank lines of an unclosed heredoc: 30,000 lines take seconds; the parser's time limit
@@ -212,6 +222,16 @@ def _build_tfvars_json_nesting(root: Path) -> None:
 def _build_config(name: str, content: bytes) -> Callable[[Path], None]:
     def build(root: Path) -> None:
         _write(root, {"good.tf": GOOD_TF, name: content})
+
+    return build
+
+
+def _build_config_naming(name: str, content: str) -> Callable[[Path], None]:
+    """A config in the tree that names another file of the tree (baseline, catalogue)."""
+    key = "baseline: " + name if name.endswith(".json") else f"catalog: [{name}]"
+
+    def build(root: Path) -> None:
+        _write(root, {"good.tf": GOOD_TF, ".iac-ims.yml": key + "\n", name: content})
 
     return build
 
@@ -337,6 +357,14 @@ CASES: list[Case] = [
     Case("symlink_loops", "loop.tf -> loop.tf, a.tf <-> b.tf, sub -> ., up -> .., a module sourcing ./sub",
          (Expect("IMS900", "loop.tf"), Expect("IMS900", "a.tf"), Expect("IMS900", "b.tf"),
           Expect("IMS901", "mod.tf", (1,), "calls itself"), GOOD_SCANNED), 1, build=_build_symlink_loops),
+    Case("special_files", "named pipes as pipe.tf, pipe.tf.json, terraform.tfvars, .iac-ims.yml and as the "
+         "target of file()", (Expect("IMS900", "pipe.tf", (1,)), Expect("IMS900", "pipe.tf.json", (1,)),
+                              Expect("IMS902", "main.tf"), GOOD_SCANNED), 1,
+         build=_build_special_files, bound_s=HANGS_BOUND_S,
+         bug="BUG: hang: scan_cache.store (warm-rescan cache) hashes every file read with "
+             "Path.read_bytes() without checking that it is a regular file: a named pipe blocks forever "
+             "(and a link to /dev/zero would read until memory runs out); the loader itself reports "
+             "them as IMS900 'not a regular file'"),
     Case("tf_is_a_directory", "dir.tf/ is a directory", (Expect("IMS900", "dir.tf", (1,)), GOOD_SCANNED), 1,
          build=_build_tf_directory),
     Case("unreadable_file", "secret.tf with mode 000 (as root, CI's user, it stays readable: the IMS900 "
@@ -376,6 +404,16 @@ CASES: list[Case] = [
          build=_build_config("pyproject.toml", b'[tool.iac-ims]\nfail_on = "\xff"\n'),
          stderr_says="pyproject.toml",
          bug="BUG: exit 3 (UnicodeDecodeError): config.load_file catches only OSError around read_text"),
+    Case("baseline_nesting_100000", ".iac-ims.yml names a baseline that is [[[...]]] 100,000 deep", (), 2,
+         build=_build_config_naming("baseline.json", "[" * 100_000 + "]" * 100_000), stderr_says="baseline.json",
+         bug="BUG: exit 3 (RecursionError from json.loads): the baseline reader (suppress.py) turns JSON "
+             "and decoding errors into BaselineError, but not RecursionError"),
+    Case("catalog_nesting_10000", ".iac-ims.yml names an extra catalogue whose operations are [[[...]]] "
+         "10,000 deep", (), 2,
+         build=_build_config_naming("extra.yaml", "operations: " + "[" * 10_000 + "]" * 10_000 + "\n"),
+         stderr_says="extra.yaml",
+         bug="BUG: exit 3 (RecursionError while validating/printing the nested value): catalog.load_catalog "
+             "turns YAML and schema errors into CatalogError, but not RecursionError"),
     Case("config_nesting_10000", ".iac-ims.yml whose vars value is [[[...]]] 10,000 deep", (), 2,
          build=_build_config(".iac-ims.yml", ("vars: {x: " + "[" * 10_000 + "]" * 10_000 + "}\n").encode()),
          stderr_says=".iac-ims.yml",
@@ -495,3 +533,87 @@ def test_every_committed_case_is_in_the_table() -> None:
     committed = {p.name for p in CORPUS.iterdir() if p.is_dir()}
     generated = {c.name for c in CASES if c.build is not None}
     assert committed == {c.name for c in CASES} - generated
+
+
+# ---- what the code contains reaches every output format escaped -------------------------------
+
+FORMATS = ("json", "sarif", "junit", "text", "github", "markdown")
+CONTROL_TF = r'''resource "huaweicloud_identity_role" "controls" {
+  name   = "controls"
+  type   = "XA"
+  policy = jsonencode({ Version = "1.1", Statement = [{
+    Effect = "Allow\n::error file=evil.tf,line=1::injected by an Effect",
+    Action = ["ims:images:lsit\u001b[2J\u001b]0;terminal title\u0007", "ims:images:get\r\n::add-mask::x"] }] })
+}
+'''
+NEWLINE_FILE_NAME = "evil\n::warning file=x.tf,line=1::injected by a file name\x1b]0;t\x07.tf"
+LATIN1_FILE_NAME = os.fsdecode(b"caf\xe9.tf")  # a name that is not UTF-8
+
+
+def _scan_format(directory: Path, format_: str, cache: Path) -> tuple[int, bytes, str]:
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               XDG_CACHE_HOME=str(cache))
+    env.pop("NO_COLOR", None)
+    result = subprocess.run([sys.executable, "-m", "iac_ims", "scan", str(directory), "--format", format_],
+                            cwd=directory, env=env, capture_output=True, timeout=PASSES_BOUND_S,
+                            stdin=subprocess.DEVNULL)
+    return result.returncode, result.stdout, result.stderr.decode("utf-8", "replace")
+
+
+def _well_formed(format_: str, text: str) -> None:
+    if format_ in ("json", "sarif"):
+        json.loads(text)
+    elif format_ == "junit":
+        import xml.dom.minidom
+
+        xml.dom.minidom.parseString(text.encode("utf-8"))
+
+
+def _raw_controls(text: str) -> list[str]:
+    return sorted({hex(ord(c)) for c in text if (ord(c) < 32 and c not in "\n\t") or 127 <= ord(c) < 160})
+
+
+@pytest.mark.parametrize("format_", [
+    pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=(
+        "BUG: exit 3 (UnicodeEncodeError: surrogates not allowed) when a file name is not UTF-8: the "
+        "relative path keeps Python's surrogate escapes (loader.rel / os.walk) and the SARIF writer "
+        "encodes strictly" if f == "sarif" else
+        "BUG: a file name that is not UTF-8 is written as its raw byte (0xE9), so the output is not UTF-8 "
+        + ("(and the XML is not well-formed)" if f == "junit" else "")
+        + ": file paths keep Python's surrogate escapes; decode them for display (e.g. "
+        "name.encode('utf-8', 'surrogateescape').decode('utf-8', 'replace'))")))
+    for f in FORMATS])
+def test_file_name_that_is_not_utf8(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, format_: str) -> None:
+    _write(tmp_path, {LATIN1_FILE_NAME: _role('"{}"', "latin"), "good.tf": GOOD_TF})
+    returncode, stdout, stderr = _scan_format(tmp_path, format_, tmp_path_factory.getbasetemp() / "cache")
+    assert returncode == 1 and "Traceback" not in stderr, stderr
+    text = stdout.decode("utf-8")  # strictly: the report is UTF-8
+    _well_formed(format_, text)
+    assert "caf" in text
+
+
+@pytest.mark.parametrize("format_", [
+    pytest.param(f, marks=[pytest.mark.xfail(strict=True, reason=(
+        "BUG: control characters from the code (policy strings, file names) reach the "
+        f"{f} output raw: ESC/BEL (terminal escape sequences"
+        + (", CR, and lines that start with '::', i.e. GitHub workflow commands injected into the CI log"
+           if f == "text" else "") + "); report/" + {"text": "text.py", "github": "github.py",
+                                                      "markdown": "markdown.py"}[f]
+        + " does not escape them, and iam/policy.py quotes actions as f'\"{text}\"' instead of json.dumps"))]
+                 if f in ("text", "github", "markdown") else [])
+    for f in FORMATS])
+def test_control_characters_from_the_code_are_escaped(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+                                                      format_: str) -> None:
+    _write(tmp_path, {"controls.tf": CONTROL_TF, NEWLINE_FILE_NAME: _role('"{}"', "named")})
+    returncode, stdout, stderr = _scan_format(tmp_path, format_, tmp_path_factory.getbasetemp() / "cache")
+    assert returncode == 1 and "Traceback" not in stderr, stderr
+    text = stdout.decode("utf-8")
+    _well_formed(format_, text)
+    assert "IMS100" in text
+    allowed_raw = {"0xd"} if format_ == "junit" else set()  # a CR inside XML text is XML, not a terminal
+    assert not set(_raw_controls(text)) - allowed_raw, _raw_controls(text)
+    lines = text.splitlines()
+    if format_ == "github":
+        assert all(re.match(r"::(error|warning|notice) ", line) for line in lines if line.strip()), text
+    elif format_ in ("text", "markdown"):
+        assert not [line for line in lines if line.startswith("::")], text

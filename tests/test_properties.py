@@ -431,7 +431,7 @@ def test_report_is_the_same_across_processes_hash_seeds_and_file_names(tmp_path:
         (trees["backward"] / samples[index].parent.name / f"{index:02d}-iam.tf").write_text(samples[index].read_text())
     outputs = []
     for label, seed in (("forward", "1"), ("forward", "2"), ("backward", "3")):
-        env = dict(os.environ, PYTHONHASHSEED=seed,
+        env = dict(os.environ, PYTHONHASHSEED=seed, IAC_IMS_NO_CACHE="1",  # no stored report reused
                    PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
         result = subprocess.run([sys.executable, "-m", "iac_ims", "scan", str(trees[label]), "--format", "json"],
                                 capture_output=True, text=True, env=env, timeout=120, cwd=REPO)
