@@ -1,0 +1,1124 @@
+"""A hand-written HCL parser that builds exactly the tree python-hcl2's Lark parser builds.
+
+`fast_parse(text)` returns what `hcl_parser().parse(text + "\\n")` returns (see parse.py): the
+same `lark.Tree`s with the same rule names and child lists, and `lark.Token`s with the same
+types, values and positions (start_pos, line, column, end_line, end_column, end_pos).  It is a
+drop-in replacement for the slow LALR parse, never a second opinion: for anything it is not
+sure to reproduce exactly (and for every syntax error) it raises `FastParseError`, and the
+caller parses with Lark, which also produces the error messages.
+
+How Lark's parse is reproduced (hcl2.lark of python-hcl2 8.1.4, Lark 1.3 LALR with a
+contextual lexer and hcl2's PostLexer):
+
+* Tokens.  Lark's contextual lexer takes, among the terminals the current parser state
+  accepts, the first in Lark's order (priority, maximal width, pattern length, name) that
+  matches.  The tokenizer here takes the first in that order among all terminals (told apart by
+  the first character, then Lark's own regexes), which is the same token whenever the token is
+  grammatical at that point, since the state then accepts it; the exceptions are handled
+  explicitly: keywords come out as NAME and are typed by the parser from the grammatical
+  context (Lark's per-state "unless" callbacks), a number right after `.` can only be an
+  INT_LITERAL, inside quoted strings only the string-state terminals exist (a mode stack tracks
+  strings, `${ }` / `%{ }` and their braces), and blanks before `=` and `:` belong to the EQ
+  and COLON tokens (unless a `\r` is among them).  hcl2's PostLexer merge of a newline/comment
+  into a directly following binary operator or `?` is done as tokens are produced.  Lark lexes
+  a token in the state reached after the previous token, which after a single newline is the
+  state *before* that newline (the PostLexer holds the newline back), and after two or more
+  newlines in the state after a newline, which takes every keyword; that decides whether a
+  keyword used as a plain name is a NAME (see expr_term and name_only).
+* Trees.  Recursive descent that follows the grammar rule by rule, including the LALR
+  conflict resolutions Lark applies (shift wins): a newline after a binary operation belongs
+  to the innermost `binary_op` that ends there, `[`/`(` right after a term are an index /
+  a call, `.x` and `[i]` after a splat belong to the splat, a `for_intro` keeps the newlines
+  after its `:`.  Binary operators use precedence climbing with the grammar's levels.
+* The cyclic garbage collector is paused while a text is parsed (the trees hold no cycles);
+  collections triggered by the many small allocations otherwise cost as much as the parse.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from typing import Any, Callable
+
+from lark import Token, Tree
+
+__all__ = ["FastParseError", "fast_parse", "parse_or_fallback", "LARK_TERMINALS"]
+
+MAX_DEPTH = 150  # nesting of blocks / expressions; deeper input is left to Lark
+
+
+class FastParseError(Exception):
+    """The fast parser cannot (or will not) produce Lark's tree for this text; use Lark."""
+
+
+# The terminal regexes exactly as Lark compiles them from hcl2.lark (`TerminalDef.pattern.to_regexp()`);
+# tests/test_fastparse.py checks that they still are.
+LARK_TERMINALS = {
+    "TEMPLATE_STRING": '\\\\\\"(?:[^"\\\\\\\\]|\\\\\\\\.)*\\\\\\"',
+    "ESCAPED_INTERPOLATION": "\\$\\$\\{[^}]*\\}",
+    "ESCAPED_DIRECTIVE": "%%\\{[^}]*\\}",
+    "STRING_CHARS": '(?:(?!\\$\\$\\{)(?!\\$\\{)(?!%%\\{)(?!%\\{)[^"\\\\]|\\\\.|(?:\\$(?!\\$?\\{))|(?:%(?!%?\\{)))+',
+    "FLOAT_LITERAL": (
+        "(?:(?:(?:\\-[0-9])+|(?:\\-[0-9])?(?:[0-9])+)\\.(?:[0-9])+(?:(?:e|E)(?:(?:\\+|\\-))?(?:[0-9])+)?"
+        "|(?:(?:\\-[0-9])+|(?:\\-[0-9])?(?:[0-9])+)(?:e|E)(?:(?:\\+|\\-))?(?:[0-9])+)"
+    ),
+    "HEREDOC_TEMPLATE_TRIM": (
+        "<<-(?P<heredoc_trim>[a-zA-Z][a-zA-Z0-9._-]*)\r?\n(?:(?:.|\n)*?\r?\n)??\\s*(?P=heredoc_trim)\r?\n"
+    ),
+    "HEREDOC_TEMPLATE": "<<(?P<heredoc>[a-zA-Z][a-zA-Z0-9._-]*)\r?\n(?:(?:.|\n)*?\r?\n)??\\s*(?P=heredoc)\r?\n",
+    "NL_OR_COMMENT": "(?:\\/\\*(.|\n)*?(\\*\\/)|\\/\\/.*\n|#.*\n|\n[ \t]*)",
+    "NAME": "[a-zA-Z_][a-zA-Z0-9_-]*",
+    "INT_LITERAL": "(?:\\-[0-9])?(?:[0-9])+",
+    "EQ": "[ \t]*=(?!=|>)",
+    "COLON": "[ \t]*:(?!:)",
+    "__IGNORE_0": "[ \t\r]+",
+    "ELLIPSIS": "\\.\\.\\.",
+    "FULL_SPLAT_START": "\\[\\*\\]",
+    "ATTR_SPLAT": "\\.\\*",
+    "COLONS": "::",
+    "DIRECTIVE_START": "%\\{",
+    "DOUBLE_AMP": "\\&\\&",
+    "DOUBLE_EQ": "==",
+    "DOUBLE_PIPE": "\\|\\|",
+    "FOR_OBJECT_ARROW": "=>",
+    "GEQ": ">=",
+    "INTERP_START": "\\$\\{",
+    "LEQ": "<=",
+    "NEQ": "!=",
+    "ASTERISK": "\\*",
+    "COMMA": ",",
+    "DBLQUOTE": '"',
+    "DOT": "\\.",
+    "GT": ">",
+    "LBRACE": "\\{",
+    "LPAR": "\\(",
+    "LSQB": "\\[",
+    "LT": "<",
+    "MINUS": "\\-",
+    "NOT": "!",
+    "PERCENT": "%",
+    "PLUS": "\\+",
+    "QMARK": "\\?",
+    "RBRACE": "\\}",
+    "RPAR": "\\)",
+    "RSQB": "\\]",
+    "SLASH": "/",
+    "STRIP_MARKER": "\\~",
+}
+
+# Inside quoted strings: the terminals of the string states, in Lark's lexer order.
+_STRING_ORDER = [
+    "ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE", "STRING_CHARS", "DIRECTIVE_START", "INTERP_START", "DBLQUOTE",
+]
+_STRING = re.compile("|".join(f"(?P<{n}>{LARK_TERMINALS[n]})" for n in _STRING_ORDER))
+# Outside strings, tokens are told apart by their first character; where several terminals
+# start alike they are tried in Lark's order (FLOAT before INT before MINUS, heredocs before
+# LEQ / LT, a comment before SLASH, ...).
+_NUMBER = re.compile(
+    f"(?P<FLOAT_LITERAL>{LARK_TERMINALS['FLOAT_LITERAL']})|(?P<INT_LITERAL>{LARK_TERMINALS['INT_LITERAL']})"
+)
+_HEREDOC_TRIM = re.compile(LARK_TERMINALS["HEREDOC_TEMPLATE_TRIM"])
+_HEREDOC = re.compile(LARK_TERMINALS["HEREDOC_TEMPLATE"])
+_TEMPLATE_STRING = re.compile(LARK_TERMINALS["TEMPLATE_STRING"])
+_NAME_TAIL = re.compile("[a-zA-Z0-9_-]*")
+_NEWLINE = re.compile("\n[ \t]*")
+_AFTER_DOT_INT = re.compile("[ \t\r]*(" + LARK_TERMINALS["INT_LITERAL"] + ")")
+# A whole quoted string without `$`, `%`, a newline or an invalid escape: DBLQUOTE
+# [STRING_CHARS] DBLQUOTE (STRING_CHARS then takes all of its text, as in Lark).
+_SIMPLE_STRING = re.compile('"(?:[^"\\\\$%\\n]|\\\\.)*"')
+
+(_C_WS, _C_NL, _C_NAME, _C_QUOTE, _C_EQ, _C_SINGLE, _C_DOT, _C_LSQB, _C_COLON, _C_NUM, _C_LT, _C_HASH,
+ _C_SLASH, _C_BSLASH, _C_TWO) = range(15)
+_CLASS: dict = {}
+for _ch in " \t\r":
+    _CLASS[_ch] = _C_WS
+_CLASS["\n"] = _C_NL
+for _ch in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_":
+    _CLASS[_ch] = _C_NAME
+for _ch in "0123456789-":
+    _CLASS[_ch] = _C_NUM
+_CLASS.update({'"': _C_QUOTE, "=": _C_EQ, ".": _C_DOT, "[": _C_LSQB, ":": _C_COLON, "<": _C_LT, "#": _C_HASH,
+               "/": _C_SLASH, "\\": _C_BSLASH, "!": _C_TWO, ">": _C_TWO, "&": _C_TWO, "|": _C_TWO})
+_SINGLE = {"{": "LBRACE", "}": "RBRACE", ",": "COMMA", "(": "LPAR", ")": "RPAR", "]": "RSQB", "?": "QMARK",
+           "+": "PLUS", "*": "ASTERISK", "~": "STRIP_MARKER", "%": "PERCENT"}
+for _ch in _SINGLE:
+    _CLASS[_ch] = _C_SINGLE
+# two-character operators, and the one-character operator when the second character differs
+_TWO = {
+    "!": ("=", "NEQ", "NOT"), ">": ("=", "GEQ", "GT"), "&": ("&", "DOUBLE_AMP", None), "|": ("|", "DOUBLE_PIPE", None),
+}
+
+KEYWORDS = {
+    "in": "IN", "for": "FOR", "if": "IF", "for_each": "FOR_EACH", "else": "ELSE", "endif": "ENDIF",
+    "endfor": "ENDFOR", "true": "TRUE", "false": "FALSE", "null": "NULL",
+}
+_LITERALS = {"true": "TRUE", "false": "FALSE", "null": "NULL"}
+_DIRECTIVES = {
+    "if": ("IF", "template_if_start"), "else": ("ELSE", "template_else"), "endif": ("ENDIF", "template_endif"),
+    "for": ("FOR", "template_for_start"), "endfor": ("ENDFOR", "template_endfor"),
+}
+# hcl2's PostLexer merges a newline/comment token into a directly following one of these.
+_MERGED_OPERATORS = frozenset(
+    {"DOUBLE_EQ", "NEQ", "LT", "GT", "LEQ", "GEQ", "ASTERISK", "SLASH", "PERCENT", "DOUBLE_AMP", "DOUBLE_PIPE", "PLUS",
+     "QMARK"}
+)
+# Precedence levels of hcl2.lark's binary operator ladder (or_expr ... mul_expr).
+_LEVEL = {
+    "DOUBLE_PIPE": 0, "DOUBLE_AMP": 1, "DOUBLE_EQ": 2, "NEQ": 2, "LT": 3, "GT": 3, "LEQ": 3, "GEQ": 3,
+    "PLUS": 4, "MINUS": 4, "ASTERISK": 5, "SLASH": 5, "PERCENT": 5,
+}
+_UNARY_LEVEL = 6
+_NL = "NL_OR_COMMENT"
+_END = "$END"
+_new_str = str.__new__
+
+
+def _token(type_: str, value: str, start: int, line: int, column: int, end_line: int, end_column: int) -> Token:
+    t = _new_str(Token, value)
+    t.type = type_
+    t.value = value
+    t.start_pos = start
+    t.line = line
+    t.column = column
+    t.end_line = end_line
+    t.end_column = end_column
+    t.end_pos = start + len(value)
+    return t
+
+
+def _tokenize(text: str) -> tuple[list, list]:
+    """Lark's token stream (after hcl2's PostLexer) for `text`, and the list of token types.
+
+    `text` must end with a newline.  Keywords are NAME tokens whose entry in the type list is
+    "WORD"; the parser gives them their type.  Both lists end with two "$END" entries."""
+    toks: list = []
+    types: list = []
+    append_tok = toks.append
+    append_type = types.append
+    strmatch = _STRING.match
+    name_tail = _NAME_TAIL.match
+    newline = _NEWLINE.match
+    simple_string = _SIMPLE_STRING.match
+    classes = _CLASS
+    single = _SINGLE
+    new = _new_str
+    Tok = Token
+    keywords = KEYWORDS
+    merged = _MERGED_OPERATORS
+    NL = _NL
+    C_WS, C_NL, C_NAME, C_QUOTE, C_EQ, C_SINGLE = _C_WS, _C_NL, _C_NAME, _C_QUOTE, _C_EQ, _C_SINGLE
+    pos = 0
+    n = len(text)
+    line = 1
+    ls = 0  # position where the current line starts
+    mode = 0  # 0: outside strings, 1: in a quoted string, 2: inside ${ } or %{ } of a string
+    depth = 0  # braces opened in mode 2
+    stack: list = []
+    while pos < n:
+        if mode == 1:
+            m = strmatch(text, pos)
+            if m is None:
+                raise FastParseError("string")
+            kind = m.lastgroup
+            e = m.end()
+            v = text[pos:e]
+            c = v.count("\n")
+            if c:
+                eline = line + c
+                els = pos + v.rindex("\n") + 1
+            else:
+                eline = line
+                els = ls
+            t = new(Tok, v)
+            t.type = kind
+            t.value = v
+            t.start_pos = pos
+            t.line = line
+            t.column = pos - ls + 1
+            t.end_line = line = eline
+            t.end_column = e - els + 1
+            t.end_pos = e
+            ls = els
+            append_tok(t)
+            append_type(kind)
+            pos = e
+            if kind == "DBLQUOTE":
+                mode, depth = stack.pop()
+            elif kind == "INTERP_START" or kind == "DIRECTIVE_START":
+                stack.append((1, 0))
+                mode = 2
+                depth = 0
+            continue
+        ch = text[pos]
+        cls = classes.get(ch)
+        ws = pos
+        if cls == C_WS:  # ignored blanks ([ \t\r]+); the text ends with "\n", so this stops
+            pos += 1
+            while text[pos] in " \t\r":
+                pos += 1
+            ch = text[pos]
+            cls = classes.get(ch)
+        if cls == C_NAME:
+            e = name_tail(text, pos + 1).end()
+            v = text[pos:e]
+            append_type("WORD" if v in keywords else "NAME")
+            t = new(Tok, v)
+            t.type = "NAME"
+            t.value = v
+            t.start_pos = pos
+            t.line = t.end_line = line
+            t.column = pos - ls + 1
+            t.end_column = e - ls + 1
+            t.end_pos = e
+            append_tok(t)
+            pos = e
+            continue
+        if cls == C_NL:
+            e = newline(text, pos).end()
+            v = text[pos:e]
+            t = new(Tok, v)
+            t.type = NL
+            t.value = v
+            t.start_pos = pos
+            t.line = line
+            t.column = pos - ls + 1
+            line += 1
+            ls = pos + 1
+            t.end_line = line
+            t.end_column = e - pos
+            t.end_pos = e
+            append_tok(t)
+            append_type(NL)
+            pos = e
+            continue
+        if cls == C_QUOTE:
+            m = simple_string(text, pos)
+            if m is None:
+                kind = "DBLQUOTE"
+                e = pos + 1
+                stack.append((mode, depth))
+                mode = 1
+            else:
+                e = m.end()
+                col = pos - ls + 1
+                t = new(Tok, '"')
+                t.type = "DBLQUOTE"
+                t.value = '"'
+                t.start_pos = pos
+                t.line = t.end_line = line
+                t.column = col
+                t.end_column = col + 1
+                t.end_pos = pos + 1
+                append_tok(t)
+                append_type("DBLQUOTE")
+                if e - pos > 2:
+                    v = text[pos + 1 : e - 1]
+                    t = new(Tok, v)
+                    t.type = "STRING_CHARS"
+                    t.value = v
+                    t.start_pos = pos + 1
+                    t.line = t.end_line = line
+                    t.column = col + 1
+                    t.end_column = col + e - pos - 1
+                    t.end_pos = e - 1
+                    append_tok(t)
+                    append_type("STRING_CHARS")
+                t = new(Tok, '"')
+                t.type = "DBLQUOTE"
+                t.value = '"'
+                t.start_pos = e - 1
+                t.line = t.end_line = line
+                t.column = col + e - pos - 1
+                t.end_column = col + e - pos
+                t.end_pos = e
+                append_tok(t)
+                append_type("DBLQUOTE")
+                pos = e
+                continue
+        elif cls == C_EQ:
+            nx = text[pos + 1]
+            if nx == "=":
+                kind = "DOUBLE_EQ"
+                e = pos + 2
+            elif nx == ">":
+                kind = "FOR_OBJECT_ARROW"
+                e = pos + 2
+            else:  # EQ is /[ \t]*=(?!=|>)/: it takes the blanks before it unless a \r is among them
+                kind = "EQ"
+                e = pos + 1
+                if ws != pos and "\r" not in text[ws:pos]:
+                    pos = ws
+        elif cls == C_SINGLE:
+            kind = single[ch]
+            e = pos + 1
+            if mode == 2:
+                if kind == "LBRACE":
+                    depth += 1
+                elif kind == "RBRACE":
+                    if depth:
+                        depth -= 1
+                    else:
+                        mode, depth = stack.pop()
+        elif cls == _C_DOT:
+            if text.startswith("...", pos):
+                kind = "ELLIPSIS"
+                e = pos + 3
+            elif text.startswith(".*", pos):
+                kind = "ATTR_SPLAT"
+                e = pos + 2
+            else:
+                append_type("DOT")
+                append_tok(_token("DOT", ".", pos, line, pos - ls + 1, line, pos - ls + 2))
+                # the state after DOT accepts INT_LITERAL, not FLOAT_LITERAL: `a.0.1` is two indexes
+                pos += 1
+                m = _AFTER_DOT_INT.match(text, pos)
+                if m is not None:
+                    s, pos = m.span(1)
+                    append_type("INT_LITERAL")
+                    append_tok(_token("INT_LITERAL", text[s:pos], s, line, s - ls + 1, line, pos - ls + 1))
+                continue
+        elif cls == _C_LSQB:
+            if text.startswith("[*]", pos):
+                kind = "FULL_SPLAT_START"
+                e = pos + 3
+            else:
+                kind = "LSQB"
+                e = pos + 1
+        elif cls == _C_COLON:
+            if text[pos + 1] == ":":
+                kind = "COLONS"
+                e = pos + 2
+            else:  # COLON is /[ \t]*:(?!:)/, like EQ
+                kind = "COLON"
+                e = pos + 1
+                if ws != pos and "\r" not in text[ws:pos]:
+                    pos = ws
+        elif cls == _C_NUM:
+            m = _NUMBER.match(text, pos)
+            if m is not None:
+                kind = m.lastgroup
+                e = m.end()
+            else:  # a "-" not followed by a digit
+                kind = "MINUS"
+                e = pos + 1
+        elif cls == _C_TWO:
+            second, kind, kind1 = _TWO[ch]
+            if text[pos + 1] == second:
+                e = pos + 2
+            elif kind1 is not None:
+                kind = kind1
+                e = pos + 1
+            else:
+                raise FastParseError(f"unexpected character {ch!r}")
+        elif cls == _C_HASH or cls == _C_SLASH:
+            if ch == "#" or text.startswith("//", pos):
+                e = text.index("\n", pos) + 1  # the text ends with "\n"
+                kind = NL
+            elif text.startswith("/*", pos):
+                e = text.find("*/", pos + 2)
+                if e < 0:
+                    kind = "SLASH"
+                    e = pos + 1
+                else:
+                    kind = NL
+                    e += 2
+            else:
+                kind = "SLASH"
+                e = pos + 1
+            if kind == NL:
+                v = text[pos:e]
+                c = v.count("\n")
+                if c:
+                    els = pos + v.rindex("\n") + 1
+                    append_tok(_token(NL, v, pos, line, pos - ls + 1, line + c, e - els + 1))
+                    line += c
+                    ls = els
+                else:
+                    append_tok(_token(NL, v, pos, line, pos - ls + 1, line, e - ls + 1))
+                append_type(NL)
+                pos = e
+                continue
+        elif cls == _C_LT:
+            m = None
+            if text.startswith("<<", pos):
+                m = _HEREDOC_TRIM.match(text, pos) or _HEREDOC.match(text, pos)
+            if m is not None:
+                kind = "HEREDOC_TEMPLATE_TRIM" if text[pos + 2] == "-" else "HEREDOC_TEMPLATE"
+                e = m.end()
+                v = text[pos:e]
+                c = v.count("\n")  # a heredoc ends with a newline
+                els = pos + v.rindex("\n") + 1
+                append_tok(_token(kind, v, pos, line, pos - ls + 1, line + c, e - els + 1))
+                append_type(kind)
+                line += c
+                ls = els
+                pos = e
+                continue
+            if text[pos + 1] == "=":
+                kind = "LEQ"
+                e = pos + 2
+            else:
+                kind = "LT"
+                e = pos + 1
+        elif cls == _C_BSLASH:
+            m = _TEMPLATE_STRING.match(text, pos)
+            if m is None:
+                raise FastParseError("unexpected character '\\\\'")
+            kind = "TEMPLATE_STRING"
+            e = m.end()
+            v = text[pos:e]
+            c = v.count("\n")
+            if c:
+                els = pos + v.rindex("\n") + 1
+                append_tok(_token(kind, v, pos, line, pos - ls + 1, line + c, e - els + 1))
+                line += c
+                ls = els
+            else:
+                append_tok(_token(kind, v, pos, line, pos - ls + 1, line, e - ls + 1))
+            append_type(kind)
+            pos = e
+            continue
+        else:
+            raise FastParseError(f"unexpected character {ch!r}")
+        # a one-line token `kind` from pos to e
+        v = text[pos:e]
+        if kind in merged and types and types[-1] == NL:
+            # hcl2's PostLexer: a newline/comment right before a binary operator or `?` is merged
+            # into it; the token keeps the operator's position
+            types.pop()
+            v = toks.pop() + v
+        t = new(Tok, v)
+        t.type = kind
+        t.value = v
+        t.start_pos = pos
+        t.line = t.end_line = line
+        t.column = pos - ls + 1
+        t.end_column = e - ls + 1
+        t.end_pos = e
+        append_tok(t)
+        append_type(kind)
+        pos = e
+    if mode != 0:
+        raise FastParseError("unterminated string")
+    toks.append(None)
+    toks.append(None)
+    types.append(_END)
+    types.append(_END)
+    return toks, types
+
+
+def _parse(toks: list, types: list) -> Tree:
+    NL = _NL
+    LEVEL = _LEVEL
+    get_level = LEVEL.get
+    T = Tree
+
+    def fail(i, what="unexpected token"):
+        raise FastParseError(f"{what} ({types[i]}) at token {i}")
+
+    def nlc(i):
+        j = i + 1
+        while types[j] == NL:
+            j += 1
+        return T("new_line_or_comment", toks[i:j]), j
+
+    def attr_name(i):
+        tok = toks[i]
+        if types[i] == "NAME":
+            return T("identifier", [tok])
+        tok.type = KEYWORDS[tok.value]
+        return T("literal_value" if tok.value in _LITERALS else "keyword", [tok])
+
+    def body(i, d):
+        if d > MAX_DEPTH:
+            fail(i, "too deep")
+        ch = []
+        while True:
+            t = types[i]
+            if t == NL:
+                node, i = nlc(i)
+                ch.append(node)
+                t = types[i]
+            if t == "NAME" or t == "WORD":
+                node, i = item(i, d)
+                ch.append(node)
+            else:
+                return T("body", ch), i
+
+    def item(i, d):
+        name = attr_name(i)
+        i += 1
+        t = types[i]
+        if t == "EQ":
+            eq = toks[i]
+            e, i = expression(i + 1, d + 1)
+            return T("attribute", [name, eq, e]), i
+        ch = [name]
+        while True:
+            if t == "NAME" or t == "WORD":
+                ch.append(attr_name(i))
+                i += 1
+            elif t == "DBLQUOTE":
+                s, i = string(i, d)
+                ch.append(s)
+            else:
+                break
+            t = types[i]
+        if t == NL:
+            node, i = nlc(i)
+            ch.append(node)
+            t = types[i]
+        if t != "LBRACE":
+            fail(i)
+        ch.append(toks[i])
+        b, i = body(i + 1, d + 1)
+        if types[i] != "RBRACE":
+            fail(i)
+        ch.append(b)
+        ch.append(toks[i])
+        return T("block", ch), i + 1
+
+    def expression(i, d):
+        if d > MAX_DEPTH:
+            fail(i, "too deep")
+        left, i = unary(i, d)
+        lvl = get_level(types[i])
+        if lvl is not None:
+            left, i, _ = climb(left, _UNARY_LEVEL, i, 0, d)
+        if types[i] != "QMARK":
+            return left, i
+        # conditional: or_expr QMARK nlc? expression nlc? COLON nlc? expression
+        ch = [left, toks[i]]
+        i += 1
+        if types[i] == NL:
+            node, i = nlc(i)
+            ch.append(node)
+        e, i = expression(i, d + 1)
+        ch.append(e)
+        if types[i] == NL:
+            node, i = nlc(i)
+            ch.append(node)
+        if types[i] != "COLON":
+            fail(i)
+        ch.append(toks[i])
+        i += 1
+        if types[i] == NL:
+            node, i = nlc(i)
+            ch.append(node)
+        e, i = expression(i, d + 1)
+        ch.append(e)
+        return T("conditional", ch), i
+
+    def climb(left, left_level, i, min_level, d):
+        """Binary operators of level >= min_level after `left` (an expression of level left_level)."""
+        while True:
+            lvl = get_level(types[i])
+            if lvl is None or lvl < min_level or lvl > left_level:
+                return left, i, left_level
+            term = [T("binary_operator", [toks[i]])]
+            i += 1
+            if types[i] == NL:
+                node, i = nlc(i)
+                term.append(node)
+            right, i = unary(i, d)
+            lvl2 = get_level(types[i])
+            if lvl2 is not None and lvl2 > lvl:
+                right, i, _ = climb(right, _UNARY_LEVEL, i, lvl + 1, d)
+            term.append(right)
+            left = T("binary_op", [left, T("binary_term", term)])
+            left_level = lvl
+            if types[i] == NL:
+                node, i = nlc(i)
+                left.children.append(node)
+
+    def unary(i, d):
+        t = types[i]
+        if t == "MINUS" or t == "NOT":
+            op = toks[i]
+            e, i = expr_term(i + 1, d)
+            return T("unary_op", [op, e]), i
+        return expr_term(i, d)
+
+    def expr_term(i, d):
+        t = types[i]
+        tok = toks[i]
+        if t == "WORD":
+            lit = _LITERALS.get(tok.value)
+            if lit is not None:
+                tok.type = lit
+                t = "LITERAL"
+            elif types[i - 1] == NL and types[i - 2] == NL:
+                # Lark lexed it after the first of these newlines, in a state that takes every
+                # keyword: a keyword token where an expression must start, a syntax error
+                fail(i, "keyword after newlines")
+            else:
+                # lexed after the token before (at most one newline before it): at the start of
+                # an expression (not an object key) that state accepts NAME and no other keyword
+                t = "NAME"
+        if t == "NAME":
+            t2 = types[i + 1]
+            if t2 == "LPAR" or t2 == "COLONS":
+                node, i = function_call(i, d)
+                node = T("expr_term", [node])
+            else:
+                node = T("expr_term", [T("identifier", [tok])])
+                i += 1
+        elif t == "DBLQUOTE":
+            node, i = string(i, d)
+            node = T("expr_term", [node])
+        elif t == "LITERAL":
+            node = T("expr_term", [T("literal_value", [tok])])
+            i += 1
+        elif t == "INT_LITERAL":
+            node = T("expr_term", [T("int_lit", [tok])])
+            i += 1
+        elif t == "LSQB":
+            node, i = tuple_(i, d)
+            node = T("expr_term", [node])
+        elif t == "LBRACE":
+            node, i = object_(i, d)
+            node = T("expr_term", [node])
+        elif t == "FLOAT_LITERAL":
+            node = T("expr_term", [T("float_lit", [tok])])
+            i += 1
+        elif t == "LPAR":
+            ch = [tok]
+            i += 1
+            if types[i] == NL:
+                n, i = nlc(i)
+                ch.append(n)
+            e, i = expression(i, d + 1)
+            ch.append(e)
+            if types[i] == NL:
+                n, i = nlc(i)
+                ch.append(n)
+            if types[i] != "RPAR":
+                fail(i)
+            ch.append(toks[i])
+            node = T("expr_term", ch)
+            i += 1
+        elif t == "HEREDOC_TEMPLATE":
+            node = T("expr_term", [T("heredoc_template", [tok])])
+            i += 1
+        elif t == "HEREDOC_TEMPLATE_TRIM":
+            node = T("expr_term", [T("heredoc_template_trim", [tok])])
+            i += 1
+        elif t == "TEMPLATE_STRING":
+            node = T("expr_term", [T("template_string", [tok])])
+            i += 1
+        else:
+            fail(i)
+        # postfix: get_attr / index / splats (shift wins: they always bind to the term)
+        t = types[i]
+        while True:
+            if t == "DOT":
+                g, i, kind = dot(i)
+                node = T("expr_term", [T(kind, [node, g])])
+            elif t == "LSQB":
+                g, i = braces_index(i, d)
+                node = T("expr_term", [T("index_expr_term", [node, g])])
+            elif t == "ATTR_SPLAT" or t == "FULL_SPLAT_START":
+                ch = [toks[i]]
+                i += 1
+                while True:
+                    t = types[i]
+                    if t == "DOT":
+                        g, i, _ = dot(i)
+                        ch.append(g)
+                    elif t == "LSQB":
+                        g, i = braces_index(i, d)
+                        ch.append(g)
+                    else:
+                        break
+                if ch[0].type == "ATTR_SPLAT":
+                    node = T("expr_term", [T("attr_splat_expr_term", [node, T("attr_splat", ch)])])
+                else:
+                    node = T("expr_term", [T("full_splat_expr_term", [node, T("full_splat", ch)])])
+            else:
+                return node, i
+            t = types[i]
+
+    def dot(i):
+        """DOT (identifier | literal_value) -> get_attr, or DOT INT_LITERAL -> short_index."""
+        dt = toks[i]
+        t = types[i + 1]
+        tok = toks[i + 1]
+        if t == "NAME":
+            return T("get_attr", [dt, T("identifier", [tok])]), i + 2, "get_attr_expr_term"
+        if t == "WORD":
+            lit = _LITERALS.get(tok.value)
+            if lit is None:  # `in`, `for`, ... after a dot: the state after DOT accepts only NAME
+                return T("get_attr", [dt, T("identifier", [tok])]), i + 2, "get_attr_expr_term"
+            tok.type = lit
+            return T("get_attr", [dt, T("literal_value", [tok])]), i + 2, "get_attr_expr_term"
+        if t == "INT_LITERAL":
+            return T("short_index", [dt, tok]), i + 2, "index_expr_term"
+        fail(i + 1)
+
+    def braces_index(i, d):
+        ch = [toks[i]]
+        i += 1
+        if types[i] == NL:
+            n, i = nlc(i)
+            ch.append(n)
+        e, i = expression(i, d + 1)
+        ch.append(e)
+        if types[i] == NL:
+            n, i = nlc(i)
+            ch.append(n)
+        if types[i] != "RSQB":
+            fail(i)
+        ch.append(toks[i])
+        return T("braces_index", ch), i + 1
+
+    def name_only(i):
+        """An identifier where the lexer state accepts NAME and no keyword (after FOR of a for
+        expression or template, a COMMA between its variables, `::`): keywords are names too,
+        unless two newlines came before (then Lark lexed in the state after a newline)."""
+        t = types[i]
+        if t != "NAME" and (t != "WORD" or (types[i - 1] == NL and types[i - 2] == NL)):
+            fail(i)
+        return T("identifier", [toks[i]])
+
+    def function_call(i, d):
+        ch = [T("identifier", [toks[i]])]
+        i += 1
+        if types[i] == "COLONS":
+            ch.append(toks[i])
+            ch.append(name_only(i + 1))
+            if types[i + 2] != "COLONS":
+                fail(i + 2)
+            ch.append(toks[i + 2])
+            ch.append(name_only(i + 3))
+            i += 4
+        if types[i] != "LPAR":
+            fail(i)
+        ch.append(toks[i])
+        i += 1
+        if types[i] == NL:
+            n, i = nlc(i)
+            ch.append(n)
+        if types[i] != "RPAR":
+            a, i = arguments(i, d)
+            ch.append(a)
+            if types[i] == NL:
+                n, i = nlc(i)
+                ch.append(n)
+        if types[i] != "RPAR":
+            fail(i)
+        ch.append(toks[i])
+        return T("function_call", ch), i + 1
+
+    def arguments(i, d):
+        # expression (nlc? COMMA nlc? expression)* (COMMA | ELLIPSIS)? nlc?
+        e, i = expression(i, d + 1)
+        ch = [e]
+        while True:
+            t = types[i]
+            if t == NL:
+                n, i = nlc(i)
+                ch.append(n)
+                if types[i] != "COMMA":
+                    break
+                ch.append(toks[i])
+                i += 1
+                if types[i] == NL:
+                    n, i = nlc(i)
+                    ch.append(n)
+                e, i = expression(i, d + 1)
+                ch.append(e)
+            elif t == "COMMA":
+                ch.append(toks[i])
+                i += 1
+                if types[i] == NL:
+                    n, i = nlc(i)
+                    ch.append(n)
+                if types[i] == "RPAR":
+                    break
+                e, i = expression(i, d + 1)
+                ch.append(e)
+            elif t == "ELLIPSIS":
+                ch.append(toks[i])
+                i += 1
+                if types[i] == NL:
+                    n, i = nlc(i)
+                    ch.append(n)
+                break
+            else:
+                break
+        return T("arguments", ch), i
+
+    def tuple_(i, d):
+        ch = [toks[i]]
+        i += 1
+        if types[i] == NL:
+            n, i = nlc(i)
+            ch.append(n)
+        if types[i] == "WORD" and toks[i].value == "for":
+            return for_tuple(ch, i, d)
+        while types[i] != "RSQB":
+            e, i = expression(i, d + 1)
+            ch.append(e)
+            if types[i] == NL:
+                n, i = nlc(i)
+                ch.append(n)
+            if types[i] == "COMMA":
+                ch.append(toks[i])
+                i += 1
+                if types[i] == NL:
+                    n, i = nlc(i)
+                    ch.append(n)
+            elif types[i] != "RSQB":
+                fail(i)
+        ch.append(toks[i])
+        return T("tuple", ch), i + 1
+
+    def object_(i, d):
+        ch = [toks[i]]
+        i += 1
+        if types[i] == NL:
+            n, i = nlc(i)
+            ch.append(n)
+        if types[i] == "WORD" and toks[i].value == "for" and types[i + 1] not in ("EQ", "COLON"):
+            return for_object(ch, i, d)
+        while types[i] != "RBRACE":
+            # object_elem: object_elem_key (EQ | COLON) expression
+            t = types[i]
+            if t == "WORD" and toks[i].value not in _LITERALS:
+                tok = toks[i]
+                tok.type = KEYWORDS[tok.value]
+                key = T("object_elem_key", [T("keyword", [tok])])
+                i += 1
+            else:
+                e, i = expression(i, d + 1)
+                key = T("object_elem_key", [e])
+            t = types[i]
+            if t != "EQ" and t != "COLON":
+                fail(i)
+            sep = toks[i]
+            e, i = expression(i + 1, d + 1)
+            ch.append(T("object_elem", [key, sep, e]))
+            if types[i] == NL:
+                n, i = nlc(i)
+                ch.append(n)
+            if types[i] == "COMMA":
+                ch.append(toks[i])
+                i += 1
+                if types[i] == NL:
+                    n, i = nlc(i)
+                    ch.append(n)
+        ch.append(toks[i])
+        return T("object", ch), i + 1
+
+    def for_intro(i, d):
+        # FOR nlc? identifier (COMMA identifier nlc?)? nlc? IN nlc? expression nlc? COLON nlc?
+        tok = toks[i]
+        tok.type = "FOR"
+        ch = [tok]
+        i += 1
+        if types[i] == NL:
+            n, i = nlc(i)
+            ch.append(n)
+        ch.append(name_only(i))
+        i += 1
+        if types[i] == "COMMA":
+            ch.append(toks[i])
+            ch.append(name_only(i + 1))
+            i += 2
+        if types[i] == NL:
+            n, i = nlc(i)
+            ch.append(n)
+        if types[i] != "WORD" or toks[i].value != "in":
+            fail(i)
+        tok = toks[i]
+        tok.type = "IN"
+        ch.append(tok)
+        i += 1
+        if types[i] == NL:
+            n, i = nlc(i)
+            ch.append(n)
+        e, i = expression(i, d + 1)
+        ch.append(e)
+        if types[i] == NL:
+            n, i = nlc(i)
+            ch.append(n)
+        if types[i] != "COLON":
+            fail(i)
+        ch.append(toks[i])
+        i += 1
+        if types[i] == NL:
+            n, i = nlc(i)
+            ch.append(n)
+        return T("for_intro", ch), i
+
+    def for_cond(i, d):
+        # IF nlc? expression
+        tok = toks[i]
+        tok.type = "IF"
+        ch = [tok]
+        i += 1
+        if types[i] == NL:
+            n, i = nlc(i)
+            ch.append(n)
+        e, i = expression(i, d + 1)
+        ch.append(e)
+        return T("for_cond", ch), i
+
+    def is_if(i):
+        return types[i] == "WORD" and toks[i].value == "if"
+
+    def for_tuple(ch, i, d):
+        # LSQB nlc? for_intro nlc? expression nlc? for_cond? nlc? RSQB
+        node, i = for_intro(i, d)
+        ch.append(node)
+        if types[i] == NL:
+            n, i = nlc(i)
+            ch.append(n)
+        e, i = expression(i, d + 1)
+        ch.append(e)
+        if types[i] == NL:
+            n, i = nlc(i)
+            ch.append(n)
+        if is_if(i):
+            node, i = for_cond(i, d)
+            ch.append(node)
+            if types[i] == NL:
+                n, i = nlc(i)
+                ch.append(n)
+        if types[i] != "RSQB":
+            fail(i)
+        ch.append(toks[i])
+        return T("for_tuple_expr", ch), i + 1
+
+    def for_object(ch, i, d):
+        # LBRACE nlc? for_intro nlc? expression FOR_OBJECT_ARROW nlc? expression nlc? ELLIPSIS? nlc?
+        # for_cond? nlc? RBRACE
+        node, i = for_intro(i, d)
+        ch.append(node)
+        if types[i] == NL:
+            n, i = nlc(i)
+            ch.append(n)
+        e, i = expression(i, d + 1)
+        ch.append(e)
+        if types[i] != "FOR_OBJECT_ARROW":
+            fail(i)
+        ch.append(toks[i])
+        i += 1
+        if types[i] == NL:
+            n, i = nlc(i)
+            ch.append(n)
+        e, i = expression(i, d + 1)
+        ch.append(e)
+        if types[i] == NL:
+            n, i = nlc(i)
+            ch.append(n)
+        if types[i] == "ELLIPSIS":
+            ch.append(toks[i])
+            i += 1
+            if types[i] == NL:
+                n, i = nlc(i)
+                ch.append(n)
+        if is_if(i):
+            node, i = for_cond(i, d)
+            ch.append(node)
+            if types[i] == NL:
+                n, i = nlc(i)
+                ch.append(n)
+        if types[i] != "RBRACE":
+            fail(i)
+        ch.append(toks[i])
+        return T("for_object_expr", ch), i + 1
+
+    def string(i, d):
+        ch = [toks[i]]
+        i += 1
+        while True:
+            t = types[i]
+            if t == "STRING_CHARS" or t == "ESCAPED_INTERPOLATION" or t == "ESCAPED_DIRECTIVE":
+                ch.append(T("string_part", [toks[i]]))
+                i += 1
+            elif t == "DBLQUOTE":
+                ch.append(toks[i])
+                return T("string", ch), i + 1
+            elif t == "INTERP_START":
+                start = toks[i]
+                e, i = expression(i + 1, d + 1)
+                if types[i] != "RBRACE":
+                    fail(i)
+                ch.append(T("string_part", [T("interpolation", [start, e, toks[i]])]))
+                i += 1
+            elif t == "DIRECTIVE_START":
+                node, i = directive(i, d)
+                ch.append(T("string_part", [node]))
+            else:
+                fail(i)
+
+    def directive(i, d):
+        ch = [toks[i]]
+        i += 1
+        if types[i] == "STRIP_MARKER":
+            ch.append(toks[i])
+            i += 1
+        if types[i] != "WORD" or toks[i].value not in _DIRECTIVES:
+            fail(i)  # Lark matches the keyword as a prefix here (no NAME in that state); rare
+        tok = toks[i]
+        tok.type, rule = _DIRECTIVES[tok.value]
+        ch.append(tok)
+        i += 1
+        if rule == "template_if_start":
+            e, i = expression(i, d + 1)
+            ch.append(e)
+        elif rule == "template_for_start":
+            ch.append(name_only(i))
+            i += 1
+            if types[i] == "COMMA":
+                ch.append(toks[i])
+                ch.append(name_only(i + 1))
+                i += 2
+            if types[i] != "WORD" or toks[i].value != "in":
+                fail(i)
+            tok = toks[i]
+            tok.type = "IN"
+            ch.append(tok)
+            e, i = expression(i + 1, d + 1)
+            ch.append(e)
+        if types[i] == "STRIP_MARKER":
+            ch.append(toks[i])
+            i += 1
+        if types[i] != "RBRACE":
+            fail(i)
+        ch.append(toks[i])
+        return T(rule, ch), i + 1
+
+    b, i = body(0, 0)
+    if types[i] != _END:
+        fail(i)
+    return T("start", [b])
+
+
+def fast_parse(text: str) -> Tree:
+    """The tree `hcl_parser().parse(text + "\\n")` returns, or FastParseError."""
+    # The parse allocates many small acyclic objects; the cyclic garbage collector would
+    # traverse them (and every live tree) over and over for nothing.
+    gc_was_enabled = gc.isenabled()
+    if gc_was_enabled:
+        gc.disable()
+    try:
+        toks, types = _tokenize(text + "\n")
+        return _parse(toks, types)
+    except RecursionError:
+        raise FastParseError("nesting too deep") from None
+    except (IndexError, KeyError, AttributeError, TypeError, ValueError) as exc:  # defensive: never a wrong tree
+        raise FastParseError(f"internal: {exc!r}") from None
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def parse_or_fallback(text: str, lark_parser: Callable[[], Any]) -> Tree:
+    """`fast_parse(text)`, or `lark_parser().parse(text + "\\n")` when the fast parser declines
+    (Lark then raises its own syntax errors)."""
+    try:
+        return fast_parse(text)
+    except FastParseError:
+        return lark_parser().parse(text + "\n")
