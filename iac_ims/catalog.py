@@ -139,12 +139,10 @@ class Catalog:
 
     def actions_matching(self, pattern: str) -> list[str]:
         """Known IMS actions an action pattern matches (`ims:*:get*`, `*`, `ims:*`), in
-        catalogue order. Segments are matched case-insensitively; `*` matches any run of
-        characters inside a segment; missing trailing segments count as `*`."""
-        regex = _action_pattern_regex(pattern)
-        if regex is None:
-            return []
-        return [a for a in self.actions if regex.fullmatch(a)]
+        catalogue order, exactly as the checks match them (`iam.actions.action_matches`)."""
+        from iac_ims.iam.actions import action_matches
+
+        return [a for a in self.actions if action_matches(pattern, a)]
 
     # ---------------------------------------------------------------- services
     def service_level(self, service: str) -> str | None:
@@ -190,15 +188,6 @@ class Catalog:
             if role.name:
                 index.setdefault(role.name, role)
         return index
-
-
-def _action_pattern_regex(pattern: str) -> re.Pattern[str] | None:
-    parts = pattern.strip().split(":")
-    if not parts or len(parts) > 3 or any(p == "" for p in parts):
-        return None
-    parts += ["*"] * (3 - len(parts))
-    body = ":".join("[^:]*".join(re.escape(chunk) for chunk in part.split("*")) for part in parts)
-    return re.compile(body, re.IGNORECASE)
 
 
 # ==================================================================== loading
@@ -250,7 +239,10 @@ def load_catalog(extra_files: Sequence[str | Path] = ()) -> Catalog:
             key.append((path, st.st_mtime_ns, st.st_size))
         except OSError:
             key.append((path, -1, -1))
-    return _load_cached(tuple(key))
+    try:
+        return _load_cached(tuple(key))
+    except RecursionError:
+        raise CatalogError(str(extra_files[-1]) if extra_files else "rules/", "$", "nested too deeply") from None
 
 
 def clear_cache() -> None:

@@ -63,6 +63,15 @@ def load_file(path: Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid UTF-8") from None
+    try:
+        return _load_text(path, text)
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply") from None
+
+
+def _load_text(path: Path, text: str) -> Config:
     if path.name == "pyproject.toml":
         import tomllib
 

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"info": 1, "warning": 2, "error": 3}
 FAIL_ON_RANK = {"info": 1, "warning": 2, "error": 3, "never": 99}
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: Any) -> Any:
+    """`text` with control characters escaped (`\x1b`, `\n`); other values unchanged."""
+    if not isinstance(text, str) or not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass
@@ -26,6 +37,17 @@ class Finding:
     fix: str | None = None
     suppressed: bool = False
     suppression_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        # Text from scanned code (names, actions, file names) must not steer a terminal or a CI
+        # log: control characters are shown escaped in every output format.
+        self.message = printable(self.message)
+        self.title = printable(self.title)
+        self.fix = printable(self.fix)
+        self.resource = printable(self.resource)
+        self.file = printable(self.file)
+        self.suppression_reason = printable(self.suppression_reason)
+        self.evidence = [printable(e) for e in self.evidence]
 
     def sort_key(self) -> tuple:
         return (

@@ -46,10 +46,14 @@ class IamGraph:
             self._groups_of.setdefault(user, []).append(group)
         self._direct_assignments: dict[str, list[Assignment]] = {}
         self._role_assignments: dict[str, list[Assignment]] = {}
-        for assignment in model.assignments:
+        # in address order, never file order: which assignment a finding names must not
+        # depend on how files are named or listed
+        for assignment in sorted(model.assignments, key=lambda a: a.key):
             for principal in assignment.principals:
                 self._direct_assignments.setdefault(principal, []).append(assignment)
             self._role_assignments.setdefault(assignment.role, []).append(assignment)
+        for groups in self._groups_of.values():
+            groups.sort()
 
     # ---- the networkx form
     def networkx_graph(self) -> Any:

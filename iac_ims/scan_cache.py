@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -24,9 +25,20 @@ FORMAT = 1
 MAX_ENTRIES = 64
 
 
+MAX_HASHED_BYTES = 64 * 1024 * 1024
+
+
 def _digest_file(path: Path) -> str | None:
+    """Content hash of a regular file (size and mtime beyond the limit); None for anything else
+    (a pipe or device is never read: the scan reported it without reading it either)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        if info.st_size > MAX_HASHED_BYTES:
+            return f"large:{info.st_size}:{info.st_mtime_ns}"
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read(MAX_HASHED_BYTES)).hexdigest()
     except OSError:
         return None
 
@@ -48,7 +60,7 @@ def _listing(paths: Sequence[Path]) -> list[list[str]]:
 
 def entry_key(paths: Sequence[Path], options: Any, catalog_sources: Iterable[str], today: str) -> str:
     settings = {f.name: getattr(options, f.name) for f in fields(options)
-                if f.name not in ("progress", "use_cache", "today")}
+                if f.name not in ("progress", "use_cache", "today", "jobs")}
     extra = {p: _digest_file(Path(p)) for p in [*options.var_files, *options.catalog_files,
                                                   *([options.baseline] if options.baseline else [])]}
     catalog = {p: _digest_file(Path(p)) for p in catalog_sources}

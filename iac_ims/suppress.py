@@ -34,8 +34,10 @@ def read_baseline(path: str | Path) -> set[tuple[str, str, str]]:
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
         return {(e.get("file") or "", e.get("resource") or "", e["rule_id"]) for e in document["findings"]}
+    except RecursionError:
+        raise BaselineError(f"cannot read baseline {path}: nested too deeply") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise BaselineError(f"cannot read baseline {path}: {exc}") from exc
+        raise BaselineError(f"cannot read baseline {path}: {exc}") from None
 
 
 def apply_suppressions(findings: list[Finding], instances: Iterable[Any], baseline: str | None,
@@ -59,6 +61,9 @@ def _apply_comments(finding: Finding, instance: Any, today: _dt.date) -> None:
         directives.extend(call.directives)
     for suppression in suppressions_in(directives):
         if finding.rule_id not in suppression.rule_ids:
+            continue
+        if suppression.problem:  # a malformed directive suppresses nothing, and says so
+            finding.message += f" (a suppression at line {suppression.line} was not applied: {suppression.problem})"
             continue
         if suppression.active(today):
             finding.suppressed = True

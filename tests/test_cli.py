@@ -124,8 +124,8 @@ def test_usage_errors_are_one_line_and_exit_two(args: tuple[str, ...]) -> None:
 
 def test_json_output_is_deterministic(tmp_path: Path) -> None:
     outputs = []
-    for _ in range(2):
-        result = run("scan", str(SAMPLES), "--format", "json")
+    for cache in ("--no-cache", "--no-cache"):  # two real scans, not a stored report
+        result = run("scan", str(SAMPLES), "--format", "json", cache)
         document = json.loads(result.stdout)
         document["summary"]["duration_s"] = 0
         outputs.append(json.dumps(document))
@@ -276,3 +276,19 @@ checks_policy.check_policy = broken
     assert "check 'policy' failed while checking huaweicloud_identity_role.reader (main.tf)" in result.stdout
     assert "simulated bug" in result.stdout and "Traceback" not in result.stdout + result.stderr
     assert "IMS203" in result.stdout  # the scope checks still ran
+
+
+def test_malformed_suppression_does_not_apply(tmp_path: Path) -> None:
+    bad = ROLE_AX.replace('name   = "image-reader"', 'name   = "image-reader"\n      # iac-ims:skip=IMS104:exp=2027-02-30:typo')
+    write_tree(tmp_path, {"main.tf": bad})
+    result = run("scan", str(tmp_path), "--format", "json")
+    finding = next(f for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "IMS104")
+    assert not finding["suppressed"] and "not applied" in finding["message"]
+    assert result.returncode == 1
+
+
+def test_duplicate_resource_is_reported(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.tf": ROLE_AX, "b.tf": ROLE_AX.replace('"AX"', '"XA"')})
+    result = run("scan", str(tmp_path), "--format", "json")
+    duplicates = [f for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "IMS900"]
+    assert [(f["file"], "declared twice" in f["message"]) for f in duplicates] == [("b.tf", True)]

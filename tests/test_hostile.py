@@ -310,20 +310,14 @@ CASES: list[Case] = [
     Case("dynamic_block_hostile", "dynamic blocks over range(1000000), over themselves, iterator = 42",
          (Expect("IMS901", "main.tf"),), 0),
     Case("module_instances_multiply", "module count = 1000 whose role has count = 1000 (10^6 instances)",
-         (Expect("IMS901"),), 0, build=_build_module_instances_multiply, bound_s=HANGS_BOUND_S,
-         bug="BUG: MAX_INSTANCES (10,000) bounds each count/for_each alone, not their product across "
-             "module calls (loader.ModuleInstance.expand / Loader._module_keys): 300 x 300 takes ~25 s, "
-             "1000 x 1000 does not finish"),
+         (Expect("IMS901"),), 0, build=_build_module_instances_multiply, bound_s=HANGS_BOUND_S),
     # -- references that never end
     Case("local_refers_to_itself", "locals { policy = local.policy }",
          (Expect("IMS901", "main.tf", (8,), "refers to itself"),), 0),
     Case("locals_refer_to_each_other", "locals { a = local.b, b = local.a }; policy = local.a",
          (Expect("IMS901", "main.tf", (9,), "refers to itself"),), 0),
     Case("locals_cycle_inside_action", "Action = [local.a] with a = local.b, b = local.a",
-         (Expect("IMS901", "main.tf", says="local.a"),), 0,
-         bug="BUG (spec: IMS901 'never a silent pass'): an Action entry that cannot be resolved (a cycle, "
-             "var with no value) gives no finding at all; adapter._custom_role reports IMS901 only when the "
-             "whole document is unknown, not for Statement.unknown_actions"),
+         (Expect("IMS901", "main.tf", says="local.a"),), 0),
     Case("modules_call_each_other", 'a/ calls source = "../b", b/ calls "../a"',
          (Expect("IMS901", says="calls itself"), Expect("IMS101", "a/main.tf"), Expect("IMS101", "b/main.tf")), 1),
     Case("module_calls_itself", 'source = "./" and source = "../<itself>"',
@@ -343,10 +337,7 @@ CASES: list[Case] = [
          (Expect("IMS902", "main.tf", says="outside"), GOOD_SCANNED), 1, build=_build_symlinks_to_etc_passwd),
     Case("module_source_escapes_the_tree", 'module source = "../" (a parent holding a .tf) widens what file() '
          'may read: file("../outside-secret.json")', (Expect("IMS902", "main.tf", says="outside"),), 0,
-         scan="scanned",
-         bug="BUG: content of a file outside the scanned tree is printed: Loader._call_module adds a called "
-             "module's directory to allowed_roots, so a module in a parent directory makes everything "
-             "under it readable by file() (the marker appears in IMS100 messages)"),
+         scan="scanned"),
     Case("tf_json_hostile_values", ".tf.json: file(/etc/passwd) in a template, wrong types, a self-referring "
          "local, a list of bodies, source = 42",
          (Expect("IMS902", "main.tf.json", says="outside"), Expect("IMS901", "main.tf.json", says="refers to itself")),
@@ -360,11 +351,7 @@ CASES: list[Case] = [
     Case("special_files", "named pipes as pipe.tf, pipe.tf.json, terraform.tfvars, .iac-ims.yml and as the "
          "target of file()", (Expect("IMS900", "pipe.tf", (1,)), Expect("IMS900", "pipe.tf.json", (1,)),
                               Expect("IMS902", "main.tf"), GOOD_SCANNED), 1,
-         build=_build_special_files, bound_s=HANGS_BOUND_S,
-         bug="BUG: hang: scan_cache.store (warm-rescan cache) hashes every file read with "
-             "Path.read_bytes() without checking that it is a regular file: a named pipe blocks forever "
-             "(and a link to /dev/zero would read until memory runs out); the loader itself reports "
-             "them as IMS900 'not a regular file'"),
+         build=_build_special_files, bound_s=HANGS_BOUND_S),
     Case("tf_is_a_directory", "dir.tf/ is a directory", (Expect("IMS900", "dir.tf", (1,)), GOOD_SCANNED), 1,
          build=_build_tf_directory),
     Case("unreadable_file", "secret.tf with mode 000 (as root, CI's user, it stays readable: the IMS900 "
@@ -372,53 +359,34 @@ CASES: list[Case] = [
          expect_unless_root=(Expect("IMS900", "secret.tf", (1,), "cannot read"),)),
     # -- lazily parsed files (no IAM resource in them) must still be reported when broken
     Case("syntax_error_in_a_non_iam_file", 'name = = "vpc" in a file with no IAM resource',
-         (Expect("IMS900", "network.tf", (2,)), GOOD_SCANNED), 1,
-         bug="BUG (spec: a file that fails to parse is IMS900): files that name no IAM resource get only "
-             "structure.first_structural_problem (brackets and strings), so other syntax errors pass "
-             "silently unless --full-parse"),
+         (Expect("IMS900", "network.tf", (2,)), GOOD_SCANNED), 1),
     Case("garbage_in_a_non_iam_file", "a .tf holding a sentence of prose",
-         (Expect("IMS900", "notes.tf", (1,)), GOOD_SCANNED), 1,
-         bug="BUG (spec: a file that fails to parse is IMS900): a balanced but meaningless .tf that names no "
-             "IAM resource is never parsed, so no IMS900"),
+         (Expect("IMS900", "notes.tf", (1,)), GOOD_SCANNED), 1),
     Case("json_syntax_error_in_a_non_iam_file", '.tf.json with "name": } and no IAM resource',
-         (Expect("IMS900", "network.tf.json", (1,)), GOOD_SCANNED), 1,
-         bug="BUG (spec: a file that fails to parse is IMS900): a .tf.json naming no IAM resource is never "
-             "parsed (loader structural pass), so invalid JSON passes silently"),
+         (Expect("IMS900", "network.tf.json", (1,)), GOOD_SCANNED), 1),
     Case("tf_json_not_an_object", ".tf.json holding [1, 2, 3] and 42",
-         (Expect("IMS900", "main.tf.json", (1,)), Expect("IMS900", "number.tf.json", (1,)), GOOD_SCANNED), 1,
-         bug="BUG (spec: a file that fails to parse is IMS900): a .tf.json that is not an object is skipped "
-             "by the lazy loader, while parse._parse_json would report it"),
+         (Expect("IMS900", "main.tf.json", (1,)), Expect("IMS900", "number.tf.json", (1,)), GOOD_SCANNED), 1),
     Case("tfvars_json_nesting_10000", "terraform.tfvars.json nested 100,000 deep",
-         (Expect("IMS900", "terraform.tfvars.json"),), 1, build=_build_tfvars_json_nesting,
-         bug="BUG: exit 3 (RecursionError from json.loads): Loader._tfvars catches only OSError/ValueError"),
+         (Expect("IMS900", "terraform.tfvars.json"),), 1, build=_build_tfvars_json_nesting),
     Case("regex_catastrophic_backtracking", 'regex("(a*)*b", "aaa...!"), regexall("(a|aa)+$", ...), '
-         'replace(..., "/(a+)+b/", ...) on 40 characters', (Expect("IMS901", "main.tf"),), 0,
-         build=_build_regex_backtracking, bound_s=HANGS_BOUND_S,
-         bug="BUG: hang: functions._regex/_regexall/_replace use Python's backtracking `re` (Terraform uses "
-             "RE2, linear); no time limit applies during evaluation"),
+         'replace(..., "/(a+)+b/", ...) on 40 characters: a time limit per match, IMS901 when it runs out; '
+         "the replace() result is not JSON (IMS100)", (Expect("IMS901", "main.tf"), Expect("IMS100", "main.tf")), 1,
+         build=_build_regex_backtracking, bound_s=HANGS_BOUND_S),
     # -- configuration files in the scanned tree (exit 2, one line, never 3)
     Case("config_invalid_utf8", ".iac-ims.yml with the bytes 0xFF 0xFE", (), 2,
-         build=_build_config(".iac-ims.yml", b"fail_on: \xff\xfe\n"), stderr_says=".iac-ims.yml",
-         bug="BUG: exit 3 (UnicodeDecodeError): config.load_file catches only OSError around read_text"),
+         build=_build_config(".iac-ims.yml", b"fail_on: \xff\xfe\n"), stderr_says=".iac-ims.yml"),
     Case("pyproject_invalid_utf8", "pyproject.toml with a 0xFF byte in [tool.iac-ims]", (), 2,
          build=_build_config("pyproject.toml", b'[tool.iac-ims]\nfail_on = "\xff"\n'),
-         stderr_says="pyproject.toml",
-         bug="BUG: exit 3 (UnicodeDecodeError): config.load_file catches only OSError around read_text"),
+         stderr_says="pyproject.toml"),
     Case("baseline_nesting_100000", ".iac-ims.yml names a baseline that is [[[...]]] 100,000 deep", (), 2,
-         build=_build_config_naming("baseline.json", "[" * 100_000 + "]" * 100_000), stderr_says="baseline.json",
-         bug="BUG: exit 3 (RecursionError from json.loads): the baseline reader (suppress.py) turns JSON "
-             "and decoding errors into BaselineError, but not RecursionError"),
+         build=_build_config_naming("baseline.json", "[" * 100_000 + "]" * 100_000), stderr_says="baseline.json"),
     Case("catalog_nesting_10000", ".iac-ims.yml names an extra catalogue whose operations are [[[...]]] "
          "10,000 deep", (), 2,
          build=_build_config_naming("extra.yaml", "operations: " + "[" * 10_000 + "]" * 10_000 + "\n"),
-         stderr_says="extra.yaml",
-         bug="BUG: exit 3 (RecursionError while validating/printing the nested value): catalog.load_catalog "
-             "turns YAML and schema errors into CatalogError, but not RecursionError"),
+         stderr_says="extra.yaml"),
     Case("config_nesting_10000", ".iac-ims.yml whose vars value is [[[...]]] 10,000 deep", (), 2,
          build=_build_config(".iac-ims.yml", ("vars: {x: " + "[" * 10_000 + "]" * 10_000 + "}\n").encode()),
-         stderr_says=".iac-ims.yml",
-         bug="BUG: exit 3 (RecursionError from yaml.safe_load / jsonschema): config.load_file and _validate "
-             "do not catch it"),
+         stderr_says=".iac-ims.yml"),
 ]
 
 CASES_BY_NAME = {case.name: case for case in CASES}
@@ -573,16 +541,7 @@ def _raw_controls(text: str) -> list[str]:
     return sorted({hex(ord(c)) for c in text if (ord(c) < 32 and c not in "\n\t") or 127 <= ord(c) < 160})
 
 
-@pytest.mark.parametrize("format_", [
-    pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: exit 3 (UnicodeEncodeError: surrogates not allowed) when a file name is not UTF-8: the "
-        "relative path keeps Python's surrogate escapes (loader.rel / os.walk) and the SARIF writer "
-        "encodes strictly" if f == "sarif" else
-        "BUG: a file name that is not UTF-8 is written as its raw byte (0xE9), so the output is not UTF-8 "
-        + ("(and the XML is not well-formed)" if f == "junit" else "")
-        + ": file paths keep Python's surrogate escapes; decode them for display (e.g. "
-        "name.encode('utf-8', 'surrogateescape').decode('utf-8', 'replace'))")))
-    for f in FORMATS])
+@pytest.mark.parametrize("format_", FORMATS)
 def test_file_name_that_is_not_utf8(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, format_: str) -> None:
     _write(tmp_path, {LATIN1_FILE_NAME: _role('"{}"', "latin"), "good.tf": GOOD_TF})
     returncode, stdout, stderr = _scan_format(tmp_path, format_, tmp_path_factory.getbasetemp() / "cache")
@@ -592,16 +551,7 @@ def test_file_name_that_is_not_utf8(tmp_path: Path, tmp_path_factory: pytest.Tem
     assert "caf" in text
 
 
-@pytest.mark.parametrize("format_", [
-    pytest.param(f, marks=[pytest.mark.xfail(strict=True, reason=(
-        "BUG: control characters from the code (policy strings, file names) reach the "
-        f"{f} output raw: ESC/BEL (terminal escape sequences"
-        + (", CR, and lines that start with '::', i.e. GitHub workflow commands injected into the CI log"
-           if f == "text" else "") + "); report/" + {"text": "text.py", "github": "github.py",
-                                                      "markdown": "markdown.py"}[f]
-        + " does not escape them, and iam/policy.py quotes actions as f'\"{text}\"' instead of json.dumps"))]
-                 if f in ("text", "github", "markdown") else [])
-    for f in FORMATS])
+@pytest.mark.parametrize("format_", FORMATS)
 def test_control_characters_from_the_code_are_escaped(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
                                                       format_: str) -> None:
     _write(tmp_path, {"controls.tf": CONTROL_TF, NEWLINE_FILE_NAME: _role('"{}"', "named")})

@@ -229,9 +229,6 @@ def test_catalogue_pattern_lookup_agrees_for_complete_patterns(pattern: str) -> 
     assert CATALOG.actions_matching(pattern) == [a for a in KNOWN_ACTIONS if action_matches(pattern, a)]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (minor, API only): Catalog.actions_matching treats missing trailing "
-                   "segments as `*` and strips blanks (`ims:images`, ` ims:images:list`), while "
-                   "iam.actions.action_matches, which the checks use, treats both as malformed (no match)")
 @pytest.mark.parametrize("pattern", ["ims:images", "ims", " ims:images:list"])
 def test_catalogue_pattern_lookup_agrees_for_incomplete_patterns(pattern: str) -> None:
     assert CATALOG.actions_matching(pattern) == [a for a in KNOWN_ACTIONS if action_matches(pattern, a)]
@@ -475,11 +472,6 @@ TWO_PATHS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: when a principal holds a role through several assignments, the "
-                   "IMS300 finding on it names the first one in file order (its `evidence` path, and its "
-                   "`scope` when the scopes differ): renaming a.tf/b.tf changes the report; "
-                   "checks/intent.py (_principal_intents/_best_scope_decision) keeps graph.assignments_of() "
-                   "in load order instead of choosing by a stable key (e.g. the assignment address)")
 @pytest.mark.parametrize("scope", ['project_id = "0a1b2c3d"', 'enterprise_project_id = "ep1"'],
                          ids=["same_scope", "other_scope"])
 def test_finding_path_does_not_depend_on_file_names(tmp_path: Path, scope: str) -> None:

@@ -12,6 +12,9 @@ the catalogue the caller passes in.
 
 from __future__ import annotations
 
+import functools
+import re
+
 from collections import Counter
 from functools import lru_cache
 from typing import Iterable, Union
@@ -31,6 +34,9 @@ ANY = _AnySegment()
 Segment = Union[_AnySegment, str, tuple]
 
 
+_BAD_CHARACTER = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
 def _is_all_stars(text: str) -> bool:
     return bool(text) and text.strip("*") == ""
 
@@ -44,7 +50,7 @@ def split_action(text: object) -> tuple[str, str, str] | None:
     """
     if not isinstance(text, str) or not text or len(text) > MAX_ACTION_LENGTH:
         return None
-    if any(ch.isspace() or ord(ch) < 32 or ch == "\x7f" for ch in text):
+    if _BAD_CHARACTER.search(text):
         return None
     parts = text.split(":")
     if len(parts) == 1:
@@ -185,6 +191,11 @@ def primary_service(known_actions: Iterable[str]) -> str | None:
 
     Ties go to the alphabetically first; None when there are no well-formed actions.
     """
+    return _primary_service(tuple(known_actions))
+
+
+@functools.lru_cache(maxsize=8)
+def _primary_service(known_actions: tuple[str, ...]) -> str | None:
     counts = Counter(s for s in (service_of(a) for a in known_actions) if s and s != "*")
     if not counts:
         return None

@@ -94,6 +94,9 @@ class ModelBuilder:
         document = parse_policy(policy_value, custom=True, source=instance.address)
         if document.unknown is not None:
             self.unresolved(instance, "the policy", document.unknown, instance.attr_line("policy"))
+        for statement in document.statements:
+            for json_path, unknown in statement.unknown_actions:
+                self.unresolved(instance, f"the policy's {json_path}", unknown, instance.attr_line("policy"))
         role = Role(instance.address, CUSTOM, instance.address, address=instance.address, display_name=name,
                     role_type=instance.attr("type"), policy=document, instance=instance,
                     intents=intents_in(instance.directives))

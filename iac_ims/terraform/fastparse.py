@@ -63,9 +63,9 @@ LARK_TERMINALS = {
         "|(?:(?:\\-[0-9])+|(?:\\-[0-9])?(?:[0-9])+)(?:e|E)(?:(?:\\+|\\-))?(?:[0-9])+)"
     ),
     "HEREDOC_TEMPLATE_TRIM": (
-        "<<-(?P<heredoc_trim>[a-zA-Z][a-zA-Z0-9._-]*)\r?\n(?:(?:.|\n)*?\r?\n)??\\s*(?P=heredoc_trim)\r?\n"
+        "<<-(?P<heredoc_trim>[a-zA-Z][a-zA-Z0-9._-]*)\r?\n(?:(?:.|\n)*?\r?\n)??[ \t]*(?P=heredoc_trim)\r?\n"
     ),
-    "HEREDOC_TEMPLATE": "<<(?P<heredoc>[a-zA-Z][a-zA-Z0-9._-]*)\r?\n(?:(?:.|\n)*?\r?\n)??\\s*(?P=heredoc)\r?\n",
+    "HEREDOC_TEMPLATE": "<<(?P<heredoc>[a-zA-Z][a-zA-Z0-9._-]*)\r?\n(?:(?:.|\n)*?\r?\n)??[ \t]*(?P=heredoc)\r?\n",
     "NL_OR_COMMENT": "(?:\\/\\*(.|\n)*?(\\*\\/)|\\/\\/.*\n|#.*\n|\n[ \t]*)",
     "NAME": "[a-zA-Z_][a-zA-Z0-9_-]*",
     "INT_LITERAL": "(?:\\-[0-9])?(?:[0-9])+",
@@ -1103,6 +1103,8 @@ def fast_parse(text: str) -> Tree:
     gc_was_enabled = gc.isenabled()
     if gc_was_enabled:
         gc.disable()
+    toks: list = []
+    types: list = []
     try:
         toks, types = _tokenize(text + "\n")
         return _parse(toks, types)
@@ -1111,6 +1113,10 @@ def fast_parse(text: str) -> Tree:
     except (IndexError, KeyError, AttributeError, TypeError, ValueError) as exc:  # defensive: never a wrong tree
         raise FastParseError(f"internal: {exc!r}") from None
     finally:
+        # the parser's recursive closures form reference cycles that hold these lists: empty
+        # them so the tokens the tree does not use are freed now, not at the next collection
+        toks.clear()
+        types.clear()
         if gc_was_enabled:
             gc.enable()
 

@@ -996,13 +996,22 @@ def _go_repl_template(repl: str) -> list:
     return pieces
 
 
+REGEX_TIMEOUT_S = 0.5  # Terraform's RE2 is linear; a backtracking engine needs a time limit
+
+
 def _compile_regex(pattern: str, fname: str) -> Any:
+    import regex
+
     if len(pattern) > MAX_REGEX_PATTERN:
         return Unknown(f"{fname}(): regular expression longer than {MAX_REGEX_PATTERN} characters is not evaluated")
     try:
-        return re.compile(pattern.replace("\\z", "\\Z"))
-    except (re.error, RecursionError, OverflowError) as e:
+        return regex.compile(pattern.replace("\\z", "\\Z"), flags=regex.V0)
+    except (regex.error, RecursionError, OverflowError) as e:
         raise EvalError(f"{fname}(): invalid regular expression: {e}") from None
+
+
+def _regex_too_slow(fname: str) -> Unknown:
+    return Unknown(f"{fname}(): the regular expression took longer than {REGEX_TIMEOUT_S} s (backtracking?)")
 
 
 @register("replace")
@@ -1018,7 +1027,7 @@ def _replace(ev: Evaluator, s: Any, sub: Any, repl: Any) -> Any:
             return rx
         pieces = _go_repl_template(new)
 
-        def expand(m: re.Match) -> str:
+        def expand(m: Any) -> str:
             out = []
             for p in pieces:
                 if type(p) is str:
@@ -1030,7 +1039,10 @@ def _replace(ev: Evaluator, s: Any, sub: Any, repl: Any) -> Any:
                         pass
             return "".join(out)
 
-        result = rx.sub(expand, text)
+        try:
+            result = rx.sub(expand, text, timeout=REGEX_TIMEOUT_S)
+        except TimeoutError:
+            return _regex_too_slow("replace")
     else:
         if old == "":
             if len(text) * (len(new) + 1) > MAX_STRING_SIZE:
@@ -1043,7 +1055,7 @@ def _replace(ev: Evaluator, s: Any, sub: Any, repl: Any) -> Any:
     return _check_size(result, "replace()")
 
 
-def _match_value(m: re.Match) -> Any:
+def _match_value(m: Any) -> Any:
     rx = m.re
     if rx.groups == 0:
         return m.group(0)
@@ -1060,7 +1072,10 @@ def _regex(ev: Evaluator, pattern: Any, s: Any) -> Any:
     rx = _compile_regex(_str(pattern, "regex"), "regex")
     if isinstance(rx, Unknown):
         return rx
-    m = rx.search(text)
+    try:
+        m = rx.search(text, timeout=REGEX_TIMEOUT_S)
+    except TimeoutError:
+        return _regex_too_slow("regex")
     if m is None:
         raise EvalError("regex(): pattern did not match any part of the given string")
     return _match_value(m)
@@ -1075,10 +1090,13 @@ def _regexall(ev: Evaluator, pattern: Any, s: Any) -> Any:
     if isinstance(rx, Unknown):
         return rx
     out = []
-    for m in rx.finditer(text):
-        out.append(_match_value(m))
-        if len(out) > MAX_COLLECTION_SIZE:
-            return Unknown("regexall() result is too large")
+    try:
+        for m in rx.finditer(text, timeout=REGEX_TIMEOUT_S):
+            out.append(_match_value(m))
+            if len(out) > MAX_COLLECTION_SIZE:
+                return Unknown("regexall() result is too large")
+    except TimeoutError:
+        return _regex_too_slow("regexall")
     return out
 
 

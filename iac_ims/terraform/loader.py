@@ -16,11 +16,12 @@ from typing import Any, Callable, Iterable
 
 from iac_ims.terraform.context import MISSING, Budget
 from iac_ims.terraform.discover import ModuleDir, module_files, tfvars_files, walk_module_dirs
-from iac_ims.terraform.parse import Attribute, Block, JsonExpr, ParsedFile, parse_source, read_source
+from iac_ims.terraform.parse import Attribute, Block, JsonExpr, ParsedFile, parse_source, read_source, syntax_error
 from iac_ims.terraform.values import Diagnostic, Reference, Unknown, first_unknown
 
 MAX_MODULE_DEPTH = 16
-MAX_INSTANCES = 10_000  # count/for_each beyond this is treated as unknown
+MAX_INSTANCES = 10_000  # one count/for_each beyond this is treated as unknown
+MAX_TOTAL_INSTANCES = 20_000  # all instances of a scan (nested module counts multiply)
 MAX_READ_BYTES = 1024 * 1024  # file()/templatefile() limit
 
 
@@ -109,6 +110,7 @@ class ModuleSource:
         self.module_calls: dict[str, Block] = {}
         self.resources: dict[tuple[str, str], Block] = {}
         self.data: dict[tuple[str, str], Block] = {}
+        self.duplicates: list[tuple[Block, Block]] = []  # (ignored duplicate, the block kept)
         self._ensure(lambda f: must_parse(f) or any(h[0] == "module" for h in f.headers))
 
     def _ensure(self, wanted: Callable[[SourceFile], bool]) -> None:
@@ -140,10 +142,23 @@ class ModuleSource:
         table = self.data if mode == "data" else self.resources
         return self._lookup(table, (type_, name), ("data" if mode == "data" else "resource", type_, name))
 
+    def _slot(self, block: Block) -> tuple[dict | None, Any]:
+        """Where a block is indexed, for the blocks Terraform allows once per module."""
+        labels = block.labels
+        if block.type in ("variable", "output", "module") and labels:
+            table = {"variable": self.variables, "output": self.outputs, "module": self.module_calls}[block.type]
+            return table, labels[0]
+        if block.type in ("resource", "data") and len(labels) >= 2:
+            return (self.resources if block.type == "resource" else self.data), (labels[0], labels[1])
+        return None, None
+
     def unparsed(self) -> list[SourceFile]:
         return [f for f in self.files if f.parsed is None]
 
     def _index(self, block: Block) -> None:
+        table, key = self._slot(block)
+        if table is not None and key in table:
+            self.duplicates.append((block, table[key]))
         labels = block.labels
         if block.type == "variable" and labels:
             self.variables.setdefault(labels[0], block)
@@ -597,28 +612,36 @@ class ModuleInstance:
     # expansion
     def expand(self, block: Block, mode: str) -> list[ResourceInstance]:
         type_, name = block.labels[0], block.labels[1]
-        ctx = self.base_ctx.derive(origin=block)
+        keys, unknown = expansion(block, self.base_ctx.derive(origin=block), self.loader)
+        return [ResourceInstance(mode, type_, name, self.address_prefix, key, block, key_ctx, self.scan_root,
+                                 self.calls, unknown) for key, key_ctx in keys]
 
-        def make(key: Any, instance_ctx: Any, unknown: Unknown | None = None) -> ResourceInstance:
-            return ResourceInstance(mode, type_, name, self.address_prefix, key, block, instance_ctx,
-                                    self.scan_root, self.calls, unknown)
 
-        if "count" in block.attributes:
-            count = eval_expr(block.attributes["count"].expr, ctx)
-            if isinstance(count, bool) or not isinstance(count, (int, float)) or count < 0 or count != int(count):
-                unknown = count if isinstance(count, Unknown) else Unknown(f"count is not a whole number: {count!r}")
-                return [make(None, ctx.derive(count_index=Unknown("count.index of an unknown count")), unknown)]
-            if count > MAX_INSTANCES:
-                return [make(None, ctx.derive(count_index=Unknown("count too large")),
-                             Unknown(f"count {int(count)} is more than {MAX_INSTANCES}"))]
-            return [make(i, ctx.derive(count_index=i)) for i in range(int(count))]
-        if "for_each" in block.attributes:
-            items = iteration_items(eval_expr(block.attributes["for_each"].expr, ctx))
-            if isinstance(items, Unknown):
-                each = Unknown("each of an unknown for_each", items.depends_on)
-                return [make(None, ctx.derive(each_key=each, each_value=each), items)]
-            return [make(k, ctx.derive(each_key=k, each_value=v)) for k, v in items]
-        return [make(None, ctx)]
+def expansion(block: Block, ctx: ModuleContext, loader: "Loader") -> tuple[list[tuple[Any, Any]], Unknown | None]:
+    """(instance key, its context) for each instance of a resource or module block.  When the
+    count / for_each cannot be resolved, or would exceed the scan's instance budget, the block is
+    one instance without a key, and the Unknown says why."""
+    unknown: Unknown | None = None
+    if "count" in block.attributes:
+        count = eval_expr(block.attributes["count"].expr, ctx)
+        if isinstance(count, Unknown):
+            unknown = count
+        elif isinstance(count, bool) or not isinstance(count, (int, float)) or count < 0 or count != int(count):
+            unknown = Unknown(f"count is not a whole number: {count!r}")
+        elif count > MAX_INSTANCES or not loader.take_instances(int(count)):
+            unknown = Unknown(f"count {int(count)} is more than the scan can expand")
+        else:
+            return [(i, ctx.derive(count_index=i)) for i in range(int(count))], None
+        return [(None, ctx.derive(count_index=Unknown("count.index of an unknown count", unknown.depends_on)))], unknown
+    if "for_each" in block.attributes:
+        items = iteration_items(eval_expr(block.attributes["for_each"].expr, ctx))
+        if not isinstance(items, Unknown) and not loader.take_instances(len(items)):
+            items = Unknown(f"for_each has {len(items)} elements, more than the scan can expand")
+        if isinstance(items, Unknown):
+            each = Unknown("each of an unknown for_each", items.depends_on)
+            return [(None, ctx.derive(each_key=each, each_value=each))], items
+        return [(k, ctx.derive(each_key=k, each_value=v)) for k, v in items], None
+    return [(None, ctx)], None
 
 
 def _typed(value: Any, block: Block) -> Any:
@@ -649,13 +672,15 @@ class Loader:
     """Loads every root module under the scanned paths."""
 
     def __init__(self, variables: dict[str, Any] | None = None, var_files: Iterable[Path] = (),
-                 must_parse: Callable[[str], bool] | None = None, progress: Callable[[int, int], None] | None = None):
+                 must_parse: Callable[[str], bool] | None = None, progress: Callable[[int, int], None] | None = None,
+                 jobs: int = 1):
         """`must_parse(text)`: whether a file can matter to the caller and is parsed at once;
         None parses every file (a full syntax check of the whole tree)."""
         self.cli_variables = variables or {}
         self.var_files = [Path(p) for p in var_files]
         self.must_parse = must_parse
         self.progress = progress
+        self.jobs = jobs
         self.diagnostics: list[Diagnostic] = []
         self._diagnostic_keys: set[tuple] = set()
         self.sources: dict[Path, ModuleSource] = {}
@@ -665,6 +690,14 @@ class Loader:
         self.remote_modules: list[tuple[str, str, str]] = []
         self.allowed_roots: list[Path] = []
         self._file_cache: dict[Path, Any] = {}
+        self._instances_left = MAX_TOTAL_INSTANCES
+
+    def take_instances(self, count: int) -> bool:
+        """Reserve `count` instances from the scan's budget; False when it would run out."""
+        if count > self._instances_left:
+            return False
+        self._instances_left -= count
+        return True
 
     # diagnostics
     def report(self, diagnostic: Diagnostic) -> None:
@@ -675,7 +708,9 @@ class Loader:
 
     # files
     def rel(self, path: Path, scan_root: Path) -> str:
-        return os.path.relpath(path, scan_root).replace(os.sep, "/")
+        """The path as reported: relative to the scan root, '/'-separated, always valid UTF-8."""
+        relative = os.path.relpath(path, scan_root).replace(os.sep, "/")
+        return relative.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
     def source_file(self, path: Path, scan_root: Path) -> SourceFile:
         if path not in self.source_files:
@@ -710,15 +745,38 @@ class Loader:
             self.sources[directory] = ModuleSource(directory, source_files, self.parse, self._must_parse)
         return self.sources[directory]
 
-    def check_unparsed(self) -> None:
-        """Files nothing needed are checked structurally; one with a problem is parsed in full so
-        that its IMS900 is exactly the one a full parse gives."""
-        from iac_ims.terraform.structure import first_structural_problem
-
+    def check_unparsed(self, checked: dict[str, Diagnostic | None]) -> None:
+        """Files nothing needed are parsed too, for their syntax errors (IMS900), but their
+        blocks are not kept: the report is the same as with every file parsed and kept.
+        `checked`: answers already computed in worker processes, by path."""
         for source_file in self.source_files.values():
             if source_file.parsed is None and source_file.text is not None:
-                if first_structural_problem(source_file.text) is not None:
-                    self.parse(source_file)
+                key = str(source_file.path)
+                error = checked[key] if key in checked else syntax_error(source_file.rel, source_file.text)
+                if error is not None:
+                    self.report(error)
+
+    def report_duplicates(self) -> None:
+        """Terraform rejects a second declaration of the same name; only the first is read."""
+        for source in self.sources.values():
+            for duplicate, kept in source.duplicates:
+                name = ".".join((duplicate.type, *duplicate.labels)) if duplicate.type in ("resource", "data") \
+                    else f'{duplicate.type} "{duplicate.labels[0]}"'
+                name = name.replace("resource.", "", 1)
+                self.report(Diagnostic(
+                    "IMS900", f"{name} is declared twice (also at {kept.file}:{kept.line}); Terraform rejects "
+                    "the configuration, and only the first declaration is read",
+                    file=duplicate.file, line=duplicate.line, end_line=duplicate.end_line))
+
+    def _start_background_validation(self, roots: list[Path]) -> Any:
+        """Worker processes check the files the pre-filter will most likely leave unparsed."""
+        if self.jobs < 2 or self.must_parse is None:
+            return None
+        from iac_ims.terraform.validate import BackgroundValidation
+
+        files = [(path, self.rel(path, root)) for root in roots if root.is_dir()
+                 for module_dir in walk_module_dirs(root) for path in module_dir.files]
+        return BackgroundValidation(files, self.jobs, self.must_parse)
 
     def read_file(self, path: str, module: ModuleInstance, origin: Block | None) -> Any:
         """`file()` and `templatefile()`: only inside the scanned tree; content never reported."""
@@ -766,8 +824,10 @@ class Loader:
         if path.name.endswith(".json"):
             try:
                 data = json.loads(path.read_text(encoding="utf-8-sig"))
-            except (OSError, ValueError) as exc:
-                self.report(Diagnostic("IMS900", f"cannot read variables file: {exc}", file=self.rel(path, scan_root), line=1))
+            except (OSError, ValueError, RecursionError) as exc:
+                reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                self.report(Diagnostic("IMS900", f"cannot read variables file: {reason}",
+                                       file=self.rel(path, scan_root), line=1))
                 return {}
             return data if isinstance(data, dict) else {}
         parsed = self.parsed_file(path, scan_root)
@@ -776,13 +836,19 @@ class Loader:
 
     # loading
     def load(self, scan_paths: Iterable[Path]) -> LoadResult:
-        for scan_path in scan_paths:
-            scan_path = Path(os.path.realpath(scan_path))
-            if scan_path.is_file():
-                self._load_single_file(scan_path)
-            else:
-                self._load_tree(scan_path)
-        self.check_unparsed()
+        roots = [Path(os.path.realpath(p)) for p in scan_paths]
+        background = self._start_background_validation(roots)
+        try:
+            for scan_path in roots:
+                if scan_path.is_file():
+                    self._load_single_file(scan_path)
+                else:
+                    self._load_tree(scan_path)
+            self.check_unparsed(background.results() if background else {})
+            self.report_duplicates()
+        finally:
+            if background:
+                background.close()
         files = [self.source_files[p] for p in sorted(self.source_files)]
         return LoadResult(self.instances, self.diagnostics, files, self.remote_modules, self._file_cache,
                           list(self.sources))
@@ -839,7 +905,9 @@ class Loader:
             return
         directory = Path(os.path.realpath(parent.source.directory / source_text))
         if directory in parent.ancestors or len(parent.ancestors) >= MAX_MODULE_DEPTH:
-            self.report(Diagnostic("IMS901", f"{address}: module calls itself (directly or through others); not followed",
+            why = ("module calls itself (directly or through others)" if directory in parent.ancestors
+                   else f"modules are nested more than {MAX_MODULE_DEPTH} deep")
+            self.report(Diagnostic("IMS901", f"{address}: {why}; not followed",
                                    file=block.file, line=block.line, end_line=block.end_line, address=address))
             parent.child_unknown[name] = Unknown(f"{address} is recursive", (address,))
             return
@@ -848,8 +916,6 @@ class Loader:
                                    file=block.file, line=block.line, end_line=block.end_line, address=address))
             parent.child_unknown[name] = Unknown(f"{address} source {source_text!r} not found", (address,))
             return
-        if directory not in self.allowed_roots and not any(r in directory.parents for r in self.allowed_roots):
-            self.allowed_roots.append(directory)
         source = self.source(directory, parent.scan_root)
         ctx = parent.base_ctx.derive(origin=block)
         keys: list[tuple[Any, Any]] = [(None, ctx)]
@@ -869,23 +935,13 @@ class Loader:
             self._instantiate(child, loaded)
 
     def _module_keys(self, block: Block, ctx: ModuleContext, address: str) -> list[tuple[Any, Any]]:
-        if "count" in block.attributes:
-            count = eval_expr(block.attributes["count"].expr, ctx)
-            if isinstance(count, int) and not isinstance(count, bool) and 0 <= count <= MAX_INSTANCES:
-                return [(i, ctx.derive(count_index=i)) for i in range(count)]
-            reason = count if isinstance(count, Unknown) else Unknown(f"count is {count!r}")
-            self.report(Diagnostic("IMS901", f"{address}: count cannot be resolved ({reason.reason}); "
+        keys, unknown = expansion(block, ctx, self)
+        if unknown is not None:
+            what = "count" if "count" in block.attributes else "for_each"
+            self.report(Diagnostic("IMS901", f"{address}: {what} cannot be resolved ({unknown.reason}); "
                                    "the module is checked once", file=block.file, line=block.line,
                                    end_line=block.end_line, address=address))
-            return [(None, ctx.derive(count_index=Unknown("count.index of an unknown count")))]
-        items = iteration_items(eval_expr(block.attributes["for_each"].expr, ctx))
-        if isinstance(items, Unknown):
-            self.report(Diagnostic("IMS901", f"{address}: for_each cannot be resolved ({items.reason}); "
-                                   "the module is checked once", file=block.file, line=block.line,
-                                   end_line=block.end_line, address=address))
-            each = Unknown("each of an unknown for_each", items.depends_on)
-            return [(None, ctx.derive(each_key=each, each_value=each))]
-        return [(k, ctx.derive(each_key=k, each_value=v)) for k, v in items]
+        return keys
 
 
 def _top_attributes(parsed: ParsedFile) -> dict[str, Attribute]:

@@ -165,6 +165,13 @@ def parse_file(path: Path, rel: str) -> ParsedFile:
     return parse_source(path, rel, text, error)
 
 
+def syntax_error(rel: str, text: str) -> Diagnostic | None:
+    """The IMS900 of a file, without building its blocks (for files nothing depends on)."""
+    if rel.endswith(".json"):
+        return _parse_json(text, rel)[1]
+    return parse_hcl_tree(text, rel)[1]
+
+
 def parse_source(path: Path, rel: str, text: str | None, error: Diagnostic | None = None) -> ParsedFile:
     """Blocks of a file already read (`text`), or its read error."""
     parsed = ParsedFile(path=path, rel=rel)
@@ -204,7 +211,11 @@ def hcl_parser() -> Any:
 
     from iac_ims.cache import cache_dir
 
-    grammar = Path(hcl2.__file__).parent / "hcl2.lark"
+    grammar = (Path(hcl2.__file__).parent / "hcl2.lark").read_text(encoding="utf-8")
+    # `\s*` before a heredoc's closing marker re-scans every blank line of an unclosed heredoc
+    # (quadratic); the body before it already takes blank lines, so `[ \t]*` is equivalent
+    grammar = grammar.replace(r"??\s*(?P=heredoc)", r"??[ \t]*(?P=heredoc)").replace(
+        r"??\s*(?P=heredoc_trim)", r"??[ \t]*(?P=heredoc_trim)")
     directory = cache_dir()
     cache: Any = False
     if directory is not None:
@@ -213,32 +224,44 @@ def hcl_parser() -> Any:
             cache = str(directory / f"hcl2-grammar-{getattr(hcl2, '__version__', 'x')}.lark")
         except OSError:
             cache = False
-    return Lark.open(str(grammar), parser="lalr", propagate_positions=False, postlex=PostLexer(), cache=cache)
+    return Lark(grammar, parser="lalr", propagate_positions=False, postlex=PostLexer(), cache=cache,
+                import_paths=[str(Path(hcl2.__file__).parent)])
 
 
 def parse_hcl_text(text: str, rel: str) -> tuple[list[Block], dict[str, Attribute], Diagnostic | None]:
+    tree, error = parse_hcl_tree(text, rel)
+    if error is not None:
+        return [], {}, error
+    try:
+        blocks, attributes = _body(tree.children[0], rel)
+    except RecursionError:
+        return [], {}, _error(rel, "blocks nested too deeply to read")
+    return blocks, attributes, None
+
+
+def parse_hcl_tree(text: str, rel: str) -> tuple[Any, Diagnostic | None]:
+    """The parse tree of HCL text, or the IMS900 that says where it is broken."""
+    from iac_ims.terraform.fastparse import parse_or_fallback
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
     try:
         with _time_limit(PARSE_TIMEOUT_S):
-            tree = hcl_parser().parse(text + "\n")  # the grammar needs a final newline
-            blocks, attributes = _body(tree.children[0], rel)
-            return blocks, attributes, None
+            return parse_or_fallback(text, hcl_parser), None  # Lark only where the fast parser declines
     except ParseTimeout:
-        return [], {}, _error(rel, f"parsing took longer than {PARSE_TIMEOUT_S:g} s (malformed input?); file skipped")
+        return None, _error(rel, f"parsing took longer than {PARSE_TIMEOUT_S:g} s (malformed input?); file skipped")
     except UnexpectedToken as exc:
         found = exc.token.type if exc.token.type != "$END" else "end of file"
-        return [], {}, _error(rel, f"syntax error: unexpected {found}", exc.line, exc.column)
+        return None, _error(rel, f"syntax error: unexpected {found}", exc.line, exc.column)
     except (UnexpectedCharacters, UnexpectedEOF, UnexpectedInput) as exc:
         line = getattr(exc, "line", None)
         column = getattr(exc, "column", None)
         if line is None or line < 0:
             line = text.count("\n") + 1
-        return [], {}, _error(rel, "syntax error", line, column if column and column > 0 else None)
+        return None, _error(rel, "syntax error", line, column if column and column > 0 else None)
     except RecursionError:
-        return [], {}, _error(rel, "syntax error: nesting too deep to parse")
+        return None, _error(rel, "syntax error: nesting too deep to parse")
     except Exception as exc:  # python-hcl2 raises VisitError/RuntimeError on some inputs
-        return [], {}, _error(rel, f"syntax error ({type(exc).__name__})")
+        return None, _error(rel, f"syntax error ({type(exc).__name__})")
 
 
 def _token_text(node: Any) -> str:
