@@ -46,7 +46,7 @@ def test_generated_repository_identical(tmp_path: Path) -> None:
     assert fast == full
 
 
-def test_broken_file_nothing_depends_on_gets_the_full_parsers_ims900(tmp_path: Path) -> None:
+def test_broken_file_nothing_depends_on_still_gets_its_ims900(tmp_path: Path) -> None:
     write_tree(tmp_path, {
         "network.tf": 'resource "huaweicloud_vpc" "main" {\n  name = "main"\n  cidr = "10.0.0.0/16"\n',
         "iam.tf": 'resource "huaweicloud_identity_group" "ops" {\n  name = "ops"\n}\n',
@@ -54,3 +54,15 @@ def test_broken_file_nothing_depends_on_gets_the_full_parsers_ims900(tmp_path: P
     fast, full = _both([tmp_path])
     assert fast == full
     assert '"IMS900"' in fast and "network.tf" in fast
+
+
+@pytest.mark.skipif(not GENERATOR.exists(), reason="../shared/bench/gen_corpus.py is not present")
+def test_worker_processes_do_not_change_the_report(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, str(GENERATOR), str(tmp_path / "corpus"), "160"], check=True,
+                   stdout=subprocess.DEVNULL)
+    (tmp_path / "corpus" / "mod_0003" / "broken.tf").write_text('resource "huaweicloud_vpc" "x" {\n  name = = 1\n}\n')
+    one = scan([tmp_path / "corpus"], ScanOptions(jobs=1))
+    two = scan([tmp_path / "corpus"], ScanOptions(jobs=2))
+    as_json = lambda report: json.dumps([f.to_json() for f in report.findings], sort_keys=True)  # noqa: E731
+    assert as_json(one) == as_json(two)
+    assert any(f.rule_id == "IMS900" and f.file.endswith("broken.tf") for f in two.findings)
