@@ -522,6 +522,13 @@ def _parse(toks: list, types: list) -> Tree:
             j += 1
         return T("new_line_or_comment", toks[i:j]), j
 
+    def opt_nl(ch, i):
+        """An optional new_line_or_comment at i, appended to ch; the position after it."""
+        if types[i] == NL:
+            n, i = nlc(i)
+            ch.append(n)
+        return i
+
     def attr_name(i):
         tok = toks[i]
         if types[i] == "NAME":
@@ -684,14 +691,10 @@ def _parse(toks: list, types: list) -> Tree:
         elif t == "LPAR":
             ch = [tok]
             i += 1
-            if types[i] == NL:
-                n, i = nlc(i)
-                ch.append(n)
+            i = opt_nl(ch, i)
             e, i = expression(i, d + 1)
             ch.append(e)
-            if types[i] == NL:
-                n, i = nlc(i)
-                ch.append(n)
+            i = opt_nl(ch, i)
             if types[i] != "RPAR":
                 fail(i)
             ch.append(toks[i])
@@ -758,14 +761,10 @@ def _parse(toks: list, types: list) -> Tree:
     def braces_index(i, d):
         ch = [toks[i]]
         i += 1
-        if types[i] == NL:
-            n, i = nlc(i)
-            ch.append(n)
+        i = opt_nl(ch, i)
         e, i = expression(i, d + 1)
         ch.append(e)
-        if types[i] == NL:
-            n, i = nlc(i)
-            ch.append(n)
+        i = opt_nl(ch, i)
         if types[i] != "RSQB":
             fail(i)
         ch.append(toks[i])
@@ -795,15 +794,11 @@ def _parse(toks: list, types: list) -> Tree:
             fail(i)
         ch.append(toks[i])
         i += 1
-        if types[i] == NL:
-            n, i = nlc(i)
-            ch.append(n)
+        i = opt_nl(ch, i)
         if types[i] != "RPAR":
             a, i = arguments(i, d)
             ch.append(a)
-            if types[i] == NL:
-                n, i = nlc(i)
-                ch.append(n)
+            i = opt_nl(ch, i)
         if types[i] != "RPAR":
             fail(i)
         ch.append(toks[i])
@@ -822,17 +817,13 @@ def _parse(toks: list, types: list) -> Tree:
                     break
                 ch.append(toks[i])
                 i += 1
-                if types[i] == NL:
-                    n, i = nlc(i)
-                    ch.append(n)
+                i = opt_nl(ch, i)
                 e, i = expression(i, d + 1)
                 ch.append(e)
             elif t == "COMMA":
                 ch.append(toks[i])
                 i += 1
-                if types[i] == NL:
-                    n, i = nlc(i)
-                    ch.append(n)
+                i = opt_nl(ch, i)
                 if types[i] == "RPAR":
                     break
                 e, i = expression(i, d + 1)
@@ -840,9 +831,7 @@ def _parse(toks: list, types: list) -> Tree:
             elif t == "ELLIPSIS":
                 ch.append(toks[i])
                 i += 1
-                if types[i] == NL:
-                    n, i = nlc(i)
-                    ch.append(n)
+                i = opt_nl(ch, i)
                 break
             else:
                 break
@@ -851,23 +840,17 @@ def _parse(toks: list, types: list) -> Tree:
     def tuple_(i, d):
         ch = [toks[i]]
         i += 1
-        if types[i] == NL:
-            n, i = nlc(i)
-            ch.append(n)
+        i = opt_nl(ch, i)
         if types[i] == "WORD" and toks[i].value == "for":
             return for_tuple(ch, i, d)
         while types[i] != "RSQB":
             e, i = expression(i, d + 1)
             ch.append(e)
-            if types[i] == NL:
-                n, i = nlc(i)
-                ch.append(n)
+            i = opt_nl(ch, i)
             if types[i] == "COMMA":
                 ch.append(toks[i])
                 i += 1
-                if types[i] == NL:
-                    n, i = nlc(i)
-                    ch.append(n)
+                i = opt_nl(ch, i)
             elif types[i] != "RSQB":
                 fail(i)
         ch.append(toks[i])
@@ -876,9 +859,7 @@ def _parse(toks: list, types: list) -> Tree:
     def object_(i, d):
         ch = [toks[i]]
         i += 1
-        if types[i] == NL:
-            n, i = nlc(i)
-            ch.append(n)
+        i = opt_nl(ch, i)
         if types[i] == "WORD" and toks[i].value == "for" and types[i + 1] not in ("EQ", "COLON"):
             return for_object(ch, i, d)
         while types[i] != "RBRACE":
@@ -898,15 +879,11 @@ def _parse(toks: list, types: list) -> Tree:
             sep = toks[i]
             e, i = expression(i + 1, d + 1)
             ch.append(T("object_elem", [key, sep, e]))
-            if types[i] == NL:
-                n, i = nlc(i)
-                ch.append(n)
+            i = opt_nl(ch, i)
             if types[i] == "COMMA":
                 ch.append(toks[i])
                 i += 1
-                if types[i] == NL:
-                    n, i = nlc(i)
-                    ch.append(n)
+                i = opt_nl(ch, i)
         ch.append(toks[i])
         return T("object", ch), i + 1
 
@@ -916,39 +893,29 @@ def _parse(toks: list, types: list) -> Tree:
         tok.type = "FOR"
         ch = [tok]
         i += 1
-        if types[i] == NL:
-            n, i = nlc(i)
-            ch.append(n)
+        i = opt_nl(ch, i)
         ch.append(name_only(i))
         i += 1
         if types[i] == "COMMA":
             ch.append(toks[i])
             ch.append(name_only(i + 1))
             i += 2
-        if types[i] == NL:
-            n, i = nlc(i)
-            ch.append(n)
+        i = opt_nl(ch, i)
         if types[i] != "WORD" or toks[i].value != "in":
             fail(i)
         tok = toks[i]
         tok.type = "IN"
         ch.append(tok)
         i += 1
-        if types[i] == NL:
-            n, i = nlc(i)
-            ch.append(n)
+        i = opt_nl(ch, i)
         e, i = expression(i, d + 1)
         ch.append(e)
-        if types[i] == NL:
-            n, i = nlc(i)
-            ch.append(n)
+        i = opt_nl(ch, i)
         if types[i] != "COLON":
             fail(i)
         ch.append(toks[i])
         i += 1
-        if types[i] == NL:
-            n, i = nlc(i)
-            ch.append(n)
+        i = opt_nl(ch, i)
         return T("for_intro", ch), i
 
     def for_cond(i, d):
@@ -957,9 +924,7 @@ def _parse(toks: list, types: list) -> Tree:
         tok.type = "IF"
         ch = [tok]
         i += 1
-        if types[i] == NL:
-            n, i = nlc(i)
-            ch.append(n)
+        i = opt_nl(ch, i)
         e, i = expression(i, d + 1)
         ch.append(e)
         return T("for_cond", ch), i
@@ -971,20 +936,14 @@ def _parse(toks: list, types: list) -> Tree:
         # LSQB nlc? for_intro nlc? expression nlc? for_cond? nlc? RSQB
         node, i = for_intro(i, d)
         ch.append(node)
-        if types[i] == NL:
-            n, i = nlc(i)
-            ch.append(n)
+        i = opt_nl(ch, i)
         e, i = expression(i, d + 1)
         ch.append(e)
-        if types[i] == NL:
-            n, i = nlc(i)
-            ch.append(n)
+        i = opt_nl(ch, i)
         if is_if(i):
             node, i = for_cond(i, d)
             ch.append(node)
-            if types[i] == NL:
-                n, i = nlc(i)
-                ch.append(n)
+            i = opt_nl(ch, i)
         if types[i] != "RSQB":
             fail(i)
         ch.append(toks[i])
@@ -995,35 +954,25 @@ def _parse(toks: list, types: list) -> Tree:
         # for_cond? nlc? RBRACE
         node, i = for_intro(i, d)
         ch.append(node)
-        if types[i] == NL:
-            n, i = nlc(i)
-            ch.append(n)
+        i = opt_nl(ch, i)
         e, i = expression(i, d + 1)
         ch.append(e)
         if types[i] != "FOR_OBJECT_ARROW":
             fail(i)
         ch.append(toks[i])
         i += 1
-        if types[i] == NL:
-            n, i = nlc(i)
-            ch.append(n)
+        i = opt_nl(ch, i)
         e, i = expression(i, d + 1)
         ch.append(e)
-        if types[i] == NL:
-            n, i = nlc(i)
-            ch.append(n)
+        i = opt_nl(ch, i)
         if types[i] == "ELLIPSIS":
             ch.append(toks[i])
             i += 1
-            if types[i] == NL:
-                n, i = nlc(i)
-                ch.append(n)
+            i = opt_nl(ch, i)
         if is_if(i):
             node, i = for_cond(i, d)
             ch.append(node)
-            if types[i] == NL:
-                n, i = nlc(i)
-                ch.append(n)
+            i = opt_nl(ch, i)
         if types[i] != "RBRACE":
             fail(i)
         ch.append(toks[i])
