@@ -389,16 +389,15 @@ def _string_token(tok: Token) -> str:
 
 
 def _template_value_str(v: Any) -> str:
-    t = type(v)
-    if t is str:
+    """`to_str`, with the messages Terraform gives for a template interpolation."""
+    if type(v) is str:
         return v
-    if t is bool:
-        return "true" if v else "false"
-    if t is int or t is float:
-        return num_str(v)
     if v is None:
         raise EvalError("the value of a template interpolation is null")
-    raise EvalError(f"cannot include a {type_name(v)} value in a string template")
+    try:
+        return to_str(v)
+    except EvalError:
+        raise EvalError(f"cannot include a {type_name(v)} value in a string template") from None
 
 
 # ---------------------------------------------------------------------------------------
