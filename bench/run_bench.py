@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Benchmark iac-ims against its baselines on the synthetic corpus, in one run.
 
-usage: python bench/run_bench.py [--files 2000] [--sizes 500,2000,8000] [--repeat 5]
+usage: python bench/run_bench.py [--sizes 500,2000,8000] [--roles 10000] [--repeat 5] [--skip-hcl2]
                                  [--generator ../shared/bench/gen_corpus.py] [--work bench/out]
 
 For each corpus size it generates the corpus (deterministic), then measures, medians of
 --repeat runs on the same machine in the same run:
-  - iac-ims cold: a new process with an empty cache directory (nothing reused)
+  - iac-ims cold: a new process with no stored report (the grammar and catalogue caches, which
+    a first-ever run builds once, are warm)
   - iac-ims warm: a new process rescanning with nothing changed (the stored report is reused)
   - python-hcl2: `hcl2.loads` of every file (what parsing everything with python-hcl2 costs)
   - Checkov `-d CORPUS --framework terraform`, when `checkov` is on PATH
@@ -30,13 +31,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_GENERATOR = REPO.parent / "shared" / "bench" / "gen_corpus.py"
 
-SHIM = (
-    "import atexit, resource, runpy, sys\n"
-    "atexit.register(lambda: sys.stderr.write('MAXRSS_KB %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
-    "sys.argv = sys.argv[1:]\n"
-    "runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n"
-)
-
 HCL2_ALL = (
     "import sys, pathlib, hcl2\n"
     "for p in sorted(pathlib.Path(sys.argv[1]).rglob('*.tf')):\n"
@@ -48,17 +42,18 @@ HCL2_ALL = (
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """(seconds, peak RSS in MB) of one run of a Python module through the shim."""
+    """(seconds, peak RSS in MB) of one run of a command (the child's own rusage, via wait4)."""
     started = time.perf_counter()
-    result = subprocess.run(command, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    rss = 0
-    for line in result.stderr.splitlines():
-        if line.startswith("MAXRSS_KB "):
-            rss = int(line.split()[1]) // 1024
-    if result.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr[-2000:]}")
-    return elapsed, rss
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace")
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{stderr[-2000:]}")
+    return elapsed, usage.ru_maxrss // 1024
 
 
 def median_run(command: list[str], env: dict[str, str], repeat: int, before=None) -> tuple[float, int]:
@@ -72,6 +67,40 @@ def median_run(command: list[str], env: dict[str, str], repeat: int, before=None
     return statistics.median(times), max(peaks)
 
 
+ROLE_TEMPLATE = """
+resource "huaweicloud_identity_role" "r{n}" {{
+  name   = "role-{n}"
+  type   = "XA"
+  policy = jsonencode({{
+    Version   = "1.1"
+    Statement = [{{ Effect = "Allow", Action = ["ims:images:list", "ims:images:get", "{extra}"] }}]
+  }})
+}}
+
+resource "huaweicloud_identity_group" "g{n}" {{
+  name = "group-{n}"
+}}
+
+resource "huaweicloud_identity_group_role_assignment" "a{n}" {{
+  group_id              = huaweicloud_identity_group.g{n}.id
+  role_id               = huaweicloud_identity_role.r{n}.id
+  {scope}
+}}
+"""
+EXTRA_ACTIONS = ["ims:images:export", "ims:serverImages:create", "ims:images:delete", "obs:object:GetObject"]
+SCOPES = ['project_id = "0a1b2c3d"', 'enterprise_project_id = "ep-1"', 'domain_id = "d-1"', 'project_id = "all"']
+
+
+def generate_roles(directory: Path, roles: int, per_file: int = 50) -> None:
+    """A repository of `roles` custom roles, each with a group and an assignment, 10 files a module."""
+    for start in range(0, roles, per_file):
+        module = directory / f"mod_{start // (per_file * 10):04d}"
+        module.mkdir(parents=True, exist_ok=True)
+        text = "".join(ROLE_TEMPLATE.format(n=n, extra=EXTRA_ACTIONS[n % 4], scope=SCOPES[n % 4])
+                       for n in range(start, min(start + per_file, roles)))
+        (module / f"roles_{start:06d}.tf").write_text(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="2000", help="comma-separated corpus sizes (files)")
@@ -79,6 +108,7 @@ def main() -> None:
     parser.add_argument("--generator", default=str(DEFAULT_GENERATOR))
     parser.add_argument("--work", default=str(REPO / "bench" / "out"))
     parser.add_argument("--skip-hcl2", action="store_true", help="skip the python-hcl2 baseline (slow)")
+    parser.add_argument("--roles", default="", help="comma-separated role counts: repositories of N custom roles")
     args = parser.parse_args()
 
     work = Path(args.work)
@@ -87,16 +117,24 @@ def main() -> None:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     checkov = shutil.which("checkov")
     rows = []
-    for size in [int(s) for s in args.sizes.split(",")]:
+    corpora: list[Path] = []
+    for size in [int(s) for s in args.sizes.split(",") if s]:
         corpus = work / f"corpus{size}"
         if not corpus.exists():
             subprocess.run([sys.executable, args.generator, str(corpus), str(size)], check=True,
                            stdout=subprocess.DEVNULL)
+        corpora.append(corpus)
+    for roles in [int(s) for s in args.roles.split(",") if s]:
+        corpus = work / f"roles{roles}"
+        if not corpus.exists():
+            generate_roles(corpus, roles)
+        corpora.append(corpus)
+    for corpus in corpora:
         files = sum(1 for _ in corpus.rglob("*.tf"))
         megabytes = sum(p.stat().st_size for p in corpus.rglob("*.tf")) / 1e6
         cache = Path(tempfile.mkdtemp(prefix="iac-ims-bench-cache-"))
         run_env = dict(env, IAC_IMS_CACHE_DIR=str(cache))
-        scan = [sys.executable, "-c", SHIM, "iac_ims", "scan", str(corpus), "--format", "json", "--quiet"]
+        scan = [sys.executable, "-m", "iac_ims", "scan", str(corpus), "--format", "json", "--quiet"]
         # warm up the grammar cache and the catalogue cache once (a first-ever run builds them)
         subprocess.run(scan, env=run_env, capture_output=True)
         scans_dir = cache / "scans"
@@ -106,11 +144,8 @@ def main() -> None:
         row = {"files": files, "MB": round(megabytes, 1), "cold_s": cold[0], "cold_rss_mb": cold[1],
                "warm_s": warm[0], "warm_rss_mb": warm[1]}
         if not args.skip_hcl2:
-            hcl2_all = [sys.executable, "-c", SHIM, "runpy_hcl2"]
-            script = work / "runpy_hcl2.py"
-            script.write_text(HCL2_ALL)
-            hcl2_env = dict(env, PYTHONPATH=str(work) + os.pathsep + env["PYTHONPATH"])
-            row["hcl2_s"], row["hcl2_rss_mb"] = median_run([*hcl2_all, str(corpus)], hcl2_env, min(args.repeat, 3))
+            hcl2_all = [sys.executable, "-c", HCL2_ALL, str(corpus)]
+            row["hcl2_s"], row["hcl2_rss_mb"] = median_run(hcl2_all, env, min(args.repeat, 3))
         if checkov:
             started = time.perf_counter()
             subprocess.run([checkov, "-d", str(corpus), "--framework", "terraform", "--quiet"],
