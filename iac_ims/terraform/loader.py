@@ -725,6 +725,7 @@ class Loader:
     def parse(self, source_file: SourceFile) -> ParsedFile:
         if source_file.parsed is None:
             source_file.parsed = parse_source(source_file.path, source_file.rel, source_file.text, source_file.error)
+            source_file.text = None  # the blocks are what is needed from now on
             self.parsed[source_file.path] = source_file.parsed
             if self.progress is not None:
                 self.progress(len(self.source_files), len(self.parsed))
@@ -736,7 +737,7 @@ class Loader:
         return self.parse(self.source_file(path, scan_root))
 
     def _must_parse(self, source_file: SourceFile) -> bool:
-        return self.must_parse is None or source_file.text is None or self.must_parse(source_file.text)
+        return self.must_parse is None or source_file.error is not None or self.must_parse(source_file.text or "")
 
     def source(self, directory: Path, scan_root: Path, files: Iterable[Path] | None = None) -> ModuleSource:
         if directory not in self.sources:
@@ -750,7 +751,7 @@ class Loader:
         blocks are not kept: the report is the same as with every file parsed and kept.
         `checked`: answers already computed in worker processes, by path."""
         for source_file in self.source_files.values():
-            if source_file.parsed is None and source_file.text is not None:
+            if source_file.parsed is None and source_file.error is None and source_file.text is not None:
                 key = str(source_file.path)
                 error = checked[key] if key in checked else syntax_error(source_file.rel, source_file.text)
                 if error is not None:
