@@ -315,12 +315,21 @@ def _without_comments(expression: Any) -> Any:
     from lark import Tree
 
     stack = [expression]
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
-        children = node.children
-        if any(type(c) is Tree and c.data == "new_line_or_comment" for c in children):
-            children[:] = [c for c in children if not (type(c) is Tree and c.data == "new_line_or_comment")]
-        stack.extend(c for c in children if type(c) is Tree)
+        children = pop().children
+        kept = None
+        for index, child in enumerate(children):
+            if type(child) is Tree:
+                if child.data == "new_line_or_comment":
+                    if kept is None:
+                        kept = children[:index]
+                    continue
+                push(child)
+            if kept is not None:
+                kept.append(child)
+        if kept is not None:
+            children[:] = kept
     return expression
 
 
