@@ -308,27 +308,39 @@ def _block(node: Any, rel: str) -> Block:
     return Block(head[0], tuple(head[1:]), attributes, blocks, rel, _first_line(node), _last_line(node))
 
 
-def _without_comments(expression: Any) -> Any:
-    """The expression without its new-line/comment subtrees, which the evaluator skips anyway:
-    a fifth of a policy's parse tree, kept for the whole scan otherwise.  (Lines are taken
-    before this, from the full tree.)"""
-    from lark import Tree
+_SHARED_TOKENS: dict[tuple[str, str], Any] = {}
+MAX_SHARED_TOKENS = 500_000
 
+
+def _without_comments(expression: Any) -> Any:
+    """The expression as the evaluator needs it, smaller: without its new-line/comment subtrees
+    (which the evaluator skips) and with equal tokens shared (it reads a token's type and text,
+    never its position).  Lines are taken before this, from the full tree.  A policy's parse
+    tree is mostly repeated punctuation and keys, kept for the whole scan otherwise."""
+    from lark import Token, Tree
+
+    if len(_SHARED_TOKENS) > MAX_SHARED_TOKENS:
+        _SHARED_TOKENS.clear()
+    shared = _SHARED_TOKENS.setdefault
     stack = [expression]
     pop, push = stack.pop, stack.append
     while stack:
         children = pop().children
-        kept = None
-        for index, child in enumerate(children):
-            if type(child) is Tree:
+        kept = []
+        changed = False
+        for child in children:
+            kind = type(child)
+            if kind is Tree:
                 if child.data == "new_line_or_comment":
-                    if kept is None:
-                        kept = children[:index]
+                    changed = True
                     continue
                 push(child)
-            if kept is not None:
-                kept.append(child)
-        if kept is not None:
+            elif kind is Token:
+                one = shared((child.type, child), child)
+                if one is not child:
+                    child, changed = one, True
+            kept.append(child)
+        if changed:
             children[:] = kept
     return expression
 
