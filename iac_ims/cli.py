@@ -117,7 +117,7 @@ def _check_paths(paths: tuple[str, ...]) -> list[str]:
 
 
 def _scan_options(settings: dict[str, Any], **extra: Any) -> Any:
-    from iac_ims.scan import ScanOptions
+    from iac_ims.pipeline import ScanOptions
 
     return ScanOptions(variables=settings["vars"], var_files=settings["var_files"], catalog_files=settings["catalog"],
                        skip_rules=settings["skip_rules"], only_rules=settings["only_rules"],
@@ -178,7 +178,7 @@ def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, .
             return
         if len(outputs) > len(formats or ("text",)):
             raise UsageProblem("more --output files than --format options")
-        from iac_ims.scan import scan as run_scan
+        from iac_ims.pipeline import scan as run_scan
 
         from iac_ims.progress import Progress
         from iac_ims.terraform.validate import default_jobs
@@ -232,7 +232,7 @@ def explain(path: str, address: str, format_: str, config_file: str | None, **op
 
     def run() -> None:
         from iac_ims.explain import explain_address, render_explanation
-        from iac_ims.scan import analyse
+        from iac_ims.pipeline import analyse
 
         chosen = _check_paths((path,))
         settings = _settings(tuple(chosen), config_file, options)
@@ -256,7 +256,7 @@ def graph(path: str, format_: str, config_file: str | None, **options: Any) -> N
 
     def run() -> None:
         from iac_ims.report.graph_export import export_graph
-        from iac_ims.scan import analyse
+        from iac_ims.pipeline import analyse
 
         chosen = _check_paths((path,))
         settings = _settings(tuple(chosen), config_file, options)

@@ -25,7 +25,7 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
 
 
 def scan_tree(root: Path, files: dict[str, str] | None = None, **options):
-    from iac_ims.scan import ScanOptions, scan
+    from iac_ims.pipeline import ScanOptions, scan
 
     if files:
         write_tree(root, files)

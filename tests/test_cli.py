@@ -292,3 +292,12 @@ def test_duplicate_resource_is_reported(tmp_path: Path) -> None:
     result = run("scan", str(tmp_path), "--format", "json")
     duplicates = [f for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "IMS900"]
     assert [(f["file"], "declared twice" in f["message"]) for f in duplicates] == [("b.tf", True)]
+
+
+def test_python_api_is_what_the_cli_uses(tmp_path: Path) -> None:
+    import iac_ims
+
+    write_tree(tmp_path, {"main.tf": ROLE_AX})
+    report = iac_ims.scan([tmp_path], iac_ims.ScanOptions(skip_rules=["IMS203"]))
+    assert isinstance(report, iac_ims.Report)
+    assert sorted(f.rule_id for f in report.findings) == ["IMS104"]

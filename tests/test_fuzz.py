@@ -1,6 +1,6 @@
 """A fuzz target over the whole scan pipeline: mutated copies of `sample_configs/` (bytes flipped,
 spans deleted or duplicated, `{`, `}`, `"`, `${`, `<<EOF` ... inserted) are scanned in-process
-with `iac_ims.scan.scan`.  Whatever the input: no exception escapes, no internal error
+with `iac_ims.pipeline.scan`.  Whatever the input: no exception escapes, no internal error
 (`report.internal_errors` empty), every finding has a rule ID and a file.
 
 Reproducible: input number i is made by `random.Random(f"{seed}:{i}")`.  How many inputs:
@@ -120,7 +120,7 @@ def make_input(index: int, seed: int, directory: Path) -> list[str]:
 
 
 def _options(index: int):
-    from iac_ims.scan import ScanOptions
+    from iac_ims.pipeline import ScanOptions
 
     fields = {f.name for f in dataclasses.fields(ScanOptions)}
     # every other input parsed in full where the option exists (another code path than the default)
@@ -128,7 +128,7 @@ def _options(index: int):
 
 
 def test_fuzz_scan_pipeline_on_mutated_samples(tmp_path: Path, capsys) -> None:
-    from iac_ims.scan import scan
+    from iac_ims.pipeline import scan
 
     assert SAMPLES, "no sample configurations to mutate"
     failures: list[str] = []

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SHARED, write_tree
-from iac_ims.scan import ScanOptions, scan
+from iac_ims.pipeline import ScanOptions, scan
 
 REALWORLD = SHARED / "realworld"
 GENERATOR = SHARED / "bench" / "gen_corpus.py"

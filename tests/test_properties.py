@@ -377,7 +377,7 @@ def modules(draw: st.DrawFn) -> list[str]:
 
 def _scan_json(directory: Path) -> dict:
     from iac_ims.report.json_report import report_to_json
-    from iac_ims.scan import ScanOptions, scan
+    from iac_ims.pipeline import ScanOptions, scan
 
     document = report_to_json(scan([directory], ScanOptions()))
     document["summary"]["duration_s"] = 0

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import findings_of, rule_ids, scan_tree, write_tree
-from iac_ims.scan import ScanOptions, analyse
+from iac_ims.pipeline import ScanOptions, analyse
 
 EXPECTED_POLICY = {
     "Version": "1.1",

@@ -19,7 +19,7 @@ from iac_ims.report.github import escape_data, escape_property, render_github
 from iac_ims.report.junit import render_junit
 from iac_ims.report.markdown import MAX_ROWS, escape_cell, render_markdown
 from iac_ims.report.sarif import fingerprint, render_sarif, rule_name
-from iac_ims.scan import InternalError, Report, scan
+from iac_ims.pipeline import InternalError, Report, scan
 
 REPO = Path(__file__).resolve().parents[1]
 SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "sarif-2.1.0-rtm.5.json"

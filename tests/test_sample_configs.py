@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from iac_ims.scan import scan
+from iac_ims.pipeline import scan
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_configs"
 

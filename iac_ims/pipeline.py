@@ -1,6 +1,6 @@
-"""The pipeline, as a Python API: files -> blocks -> values -> IAM model -> graph -> findings.
+"""The pipeline: files -> blocks -> values -> IAM model -> graph -> findings.
 
-`scan(paths, ...)` is what the CLI calls, and what other tools embed.
+`scan(paths, ...)` is what the CLI calls, and `iac_ims.scan` what other tools embed.
 """
 
 from __future__ import annotations
