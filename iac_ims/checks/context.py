@@ -94,7 +94,7 @@ class CheckContext:
             candidates = closest(item.text, self.catalog.operations.keys(), n=3, cutoff=0.5)
             hint = f"; did you mean {', '.join(candidates)}?" if candidates else ""
             problems.append(IntentProblem(item, f"intent {item.text!r} names no known IMS operation{hint}",
-                                          f"use an operation ID from `iac-ims catalog`" +
+                                          "use an operation ID from `iac-ims catalog`" +
                                           (f", e.g. {candidates[0]}" if candidates else "")))
         return operations, problems
 

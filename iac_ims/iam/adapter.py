@@ -15,7 +15,7 @@ from iac_ims.iam.model import (ALL_PROJECTS, CUSTOM, DOMAIN, ENTERPRISE_PROJECT,
                                Assignment, IamModel, Principal, Role, RoleMention, Scope)
 from iac_ims.iam.policy import parse_policy
 from iac_ims.terraform.loader import ResourceInstance
-from iac_ims.terraform.values import Diagnostic, Reference, Unknown, first_unknown
+from iac_ims.terraform.values import Diagnostic, Reference, Unknown
 
 MAX_ROLE_NAMES = 1000  # per agency list: bounds hostile input
 

@@ -30,7 +30,7 @@ from iac_ims.terraform.context import (
     Budget,
     EvalContext,
 )
-from iac_ims.terraform.values import PartialJson, PartialString, Reference, Unknown
+from iac_ims.terraform.values import PartialString, Reference, Unknown
 
 __all__ = [
     "EvalError",

@@ -36,7 +36,6 @@ from iac_ims.terraform.evaluate import (
     is_traversable,
     norm_num,
     num_str,
-    parse_number,
     plain_unknown,
     to_bool,
     to_num,

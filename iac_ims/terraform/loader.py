@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from iac_ims.terraform.context import MISSING, Budget
-from iac_ims.terraform.discover import ModuleDir, module_files, tfvars_files, walk_module_dirs
+from iac_ims.terraform.discover import module_files, tfvars_files, walk_module_dirs
 from iac_ims.terraform.parse import Attribute, Block, JsonExpr, ParsedFile, parse_source, read_source, syntax_error
 from iac_ims.terraform.values import Diagnostic, Reference, Unknown, first_unknown
 
