@@ -935,18 +935,15 @@ class TestHelpers:
 # --------------------------------------------------------------------------------------------
 # against the shipped catalogue, when its loader exists
 
-try:  # pragma: no cover - depends on a module written concurrently
-    from iac_ims.catalog import load_catalog
-except ImportError:  # pragma: no cover
-    load_catalog = None
+from iac_ims.catalog import load_catalog  # noqa: E402
 
 
-@pytest.mark.skipif(load_catalog is None, reason="iac_ims.catalog.load_catalog not available yet")
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
 class TestShippedCatalogue:
-    @pytest.fixture(scope="class")
-    def catalog(self):
-        return load_catalog()
-
     def test_service_is_ims(self, catalog):
         assert ims_service(catalog) == "ims"
 
