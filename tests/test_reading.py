@@ -340,3 +340,26 @@ def test_policy_template_with_an_unknown_bucket_is_still_read(tmp_path: Path) ->
     '''})
     assert findings_of(report, "IMS104"), rule_ids(report)
     assert not findings_of(report, "IMS901") or all("bucket" in f.message for f in findings_of(report, "IMS901"))
+
+
+def test_data_source_with_an_unlisted_literal_name_is_a_resolved_system_role(tmp_path: Path) -> None:
+    """INTERFACE: a literal display_name identifies a system role (resolved, not IMS901), even one
+    the catalogue does not list; what it grants is unknown, so an intent is IMS305, not IMS300."""
+    report = scan_tree(tmp_path, {"main.tf": '''
+        data "huaweicloud_identity_role" "smn" {
+          display_name = "SMN FullAccess"
+        }
+        # iac-ims:intent list_images
+        resource "huaweicloud_identity_group" "ops" {
+          name = "ops"
+        }
+        resource "huaweicloud_identity_group_role_assignment" "ops_smn" {
+          group_id   = huaweicloud_identity_group.ops.id
+          role_id    = data.huaweicloud_identity_role.smn.id
+          project_id = "all"
+        }
+    '''})
+    assert not findings_of(report, "IMS901"), [f.message for f in findings_of(report, "IMS901")]
+    assert [f.severity for f in findings_of(report, "IMS204")] == ["info"]
+    assert [f.resource for f in findings_of(report, "IMS305")] == ["huaweicloud_identity_group.ops"]
+    assert not findings_of(report, "IMS300")

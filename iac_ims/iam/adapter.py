@@ -127,6 +127,14 @@ class ModelBuilder:
                                          policy=policy, system=role)
         return key
 
+    def unknown_system_role(self, name: str) -> str:
+        """A system role the catalogue does not list: it exists for IAM, its grants are unknown."""
+        key = f"system:{name}"
+        if key not in self.model.roles:
+            policy = parse_policy(Unknown(f"what {name!r} grants is not in the catalogue"), custom=False, source=name)
+            self.model.roles[key] = Role(key, SYSTEM, name, display_name=name, policy=policy)
+        return key
+
     def role_by_name(self, name: str) -> str | None:
         """Custom roles of the scanned code first (by display name), then system roles."""
         return self.custom_by_name.get(name) or self.system_role(name)
@@ -149,11 +157,12 @@ class ModelBuilder:
                 key = self.custom_by_name.get(value) if custom else self.role_by_name(value)
                 self.model.mentions.append(RoleMention(value, instance, instance.attr_line(argument), argument,
                                                        key is not None))
-                if key is None and custom:
-                    key = None
+                if key is None and not custom:
+                    # A literal name identifies a system role even when the catalogue does not know
+                    # it: resolved (IMS204 questions the name), what it grants unknown.
+                    key = self.unknown_system_role(value)
                 self._data_roles[instance.address] = (key, None if key else Unknown(
-                    f"role {value!r} is neither a role of the scanned code nor a known system role",
-                    (instance.address,)))
+                    f"custom role {value!r} is not a role of the scanned code", (instance.address,)))
                 return
             if isinstance(value, Unknown):
                 self._data_roles[instance.address] = (None, value)
