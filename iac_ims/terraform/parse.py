@@ -312,6 +312,11 @@ _SHARED_TOKENS: dict[tuple[str, str], Any] = {}
 MAX_SHARED_TOKENS = 500_000
 
 
+def forget_shared_tokens() -> None:
+    """Drop the table of shared tokens (the trees keep the tokens they use)."""
+    _SHARED_TOKENS.clear()
+
+
 def _without_comments(expression: Any) -> Any:
     """The expression as the evaluator needs it, smaller: without its new-line/comment subtrees
     (which the evaluator skips) and with equal tokens shared (it reads a token's type and text,
