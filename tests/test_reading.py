@@ -363,3 +363,17 @@ def test_data_source_with_an_unlisted_literal_name_is_a_resolved_system_role(tmp
     assert [f.severity for f in findings_of(report, "IMS204")] == ["info"]
     assert [f.resource for f in findings_of(report, "IMS305")] == ["huaweicloud_identity_group.ops"]
     assert not findings_of(report, "IMS300")
+
+
+def test_terraform_json_syntax_is_read_like_hcl(tmp_path: Path) -> None:
+    (tmp_path / "main.tf.json").write_text(json.dumps({
+        "variable": {"verb": {"default": "lsit"}},
+        "resource": {"huaweicloud_identity_role": {"reader": {
+            "name": "reader", "type": "AX",
+            "policy": '${jsonencode({Version = "1.1", Statement = [{Effect = "Allow", '
+                      'Action = ["ims:images:${var.verb}"]}]})}'}}},
+    }, indent=2))
+    report = scan_tree(tmp_path)
+    assert {f.rule_id for f in report.findings} == {"IMS101", "IMS104", "IMS203"}
+    assert all(f.file == "main.tf.json" and f.resource == "huaweicloud_identity_role.reader"
+               for f in report.findings)
