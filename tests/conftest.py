@@ -38,3 +38,30 @@ def rule_ids(report, *, include_suppressed: bool = False) -> list[str]:
 
 def findings_of(report, rule_id: str):
     return [f for f in report.findings if f.rule_id == rule_id and not f.suppressed]
+
+
+def attr_expr(src: str, name: str):
+    """The expression of attribute `name` in HCL source `src` (parsed with python-hcl2)."""
+    import hcl2
+
+    tree = hcl2.parses_to_tree(src)
+    for node in tree.iter_subtrees_topdown():
+        if node.data == "attribute" and str(node.children[0].children[0]) == name:
+            return node.children[-1]
+    raise KeyError(name)
+
+
+def ev(text: str, ctx=None, **kw):
+    """Evaluate `value = <text>` inside a locals block."""
+    from iac_ims.terraform.context import SimpleContext
+    from iac_ims.terraform.evaluate import evaluate
+
+    src = f"locals {{\n  value = {text}\n}}\n"
+    return evaluate(attr_expr(src, "value"), ctx if ctx is not None else SimpleContext(**kw))
+
+
+def is_error(value) -> bool:
+    """An evaluation error, which `evaluate` turns into an Unknown saying "error: ..."."""
+    from iac_ims.terraform.values import Unknown
+
+    return isinstance(value, Unknown) and value.reason.startswith("error:")

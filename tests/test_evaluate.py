@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from conftest import attr_expr, ev, is_error
+
 import time
 
 import hcl2
@@ -14,22 +16,10 @@ from iac_ims.terraform.hclparse import parse_expression
 from iac_ims.terraform.values import PartialJson, Reference, Unknown
 
 
-def attr_expr(src: str, name: str):
-    tree = hcl2.parses_to_tree(src)
-    for node in tree.iter_subtrees_topdown():
-        if node.data == "attribute" and str(node.children[0].children[0]) == name:
-            return node.children[-1]
-    raise KeyError(name)
 
 
-def ev(text: str, ctx: SimpleContext | None = None, **kw):
-    """Evaluate `value = <text>` inside a locals block."""
-    src = f"locals {{\n  value = {text}\n}}\n"
-    return evaluate(attr_expr(src, "value"), ctx if ctx is not None else SimpleContext(**kw))
 
 
-def is_error(v) -> bool:
-    return isinstance(v, Unknown) and v.reason.startswith("error:")
 
 
 # --- literals and operators --------------------------------------------------------------

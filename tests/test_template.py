@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import hcl2
+from conftest import attr_expr
+
 
 from iac_ims.terraform.context import MAX_STRING_SIZE, SimpleContext
 from iac_ims.terraform.evaluate import evaluate
@@ -10,12 +11,6 @@ from iac_ims.terraform.template import compile_template, evaluate_template, here
 from iac_ims.terraform.values import PartialJson, Unknown
 
 
-def attr_expr(src: str, name: str):
-    tree = hcl2.parses_to_tree(src)
-    for node in tree.iter_subtrees_topdown():
-        if node.data == "attribute" and str(node.children[0].children[0]) == name:
-            return node.children[-1]
-    raise KeyError(name)
 
 
 def ev_src(src: str, name: str = "value", ctx: SimpleContext | None = None):

@@ -223,12 +223,22 @@ class ModelBuilder:
                 self.model.memberships.append((group, user, instance))
 
     def _group_assignment(self, instance: ResourceInstance) -> None:
+        self._add_assignment(instance, "group_id", rt.GROUP, *self._assignment_scope(instance))
+
+    def _user_assignment(self, instance: ResourceInstance) -> None:
+        value = instance.attr("enterprise_project_id") if instance.has("enterprise_project_id") else None
+        scope = Scope(ENTERPRISE_PROJECT, value, "enterprise_project_id") if value is not None else None
+        problem = None if scope else "sets no enterprise_project_id (a user assignment is enterprise-project only)"
+        self._add_assignment(instance, "user_id", rt.USER, scope, problem)
+
+    def _add_assignment(self, instance: ResourceInstance, principal_argument: str, principal_kind: str,
+                        scope: Scope | None, problem: str | None) -> None:
+        """A role assignment resource: who (by `principal_argument`), which role, where."""
         self._count_unknown(instance)
-        principals, principal_unknown = self.resolve_principals(instance.attr("group_id"), (rt.GROUP,))
+        principals, principal_unknown = self.resolve_principals(instance.attr(principal_argument), (principal_kind,))
         role, role_unknown = self.resolve_role(instance.attr("role_id"), instance.address)
         if role_unknown is not None:
             self.unresolved(instance, "role_id", role_unknown, instance.attr_line("role_id"))
-        scope, problem = self._assignment_scope(instance)
         self.model.assignments.append(Assignment(
             instance.address, instance, principals, role, scope, instance.line, instance.end_line, "assignment",
             principal_unknown, problem))
@@ -255,19 +265,6 @@ class ModelBuilder:
         if argument == "project_id" and value == rt.ALL_PROJECTS_ID:
             kind = ALL_PROJECTS
         return Scope(kind, value, argument), None
-
-    def _user_assignment(self, instance: ResourceInstance) -> None:
-        self._count_unknown(instance)
-        principals, principal_unknown = self.resolve_principals(instance.attr("user_id"), (rt.USER,))
-        role, role_unknown = self.resolve_role(instance.attr("role_id"), instance.address)
-        if role_unknown is not None:
-            self.unresolved(instance, "role_id", role_unknown, instance.attr_line("role_id"))
-        value = instance.attr("enterprise_project_id") if instance.has("enterprise_project_id") else None
-        scope = Scope(ENTERPRISE_PROJECT, value, "enterprise_project_id") if value is not None else None
-        problem = None if scope else "sets no enterprise_project_id (a user assignment is enterprise-project only)"
-        self.model.assignments.append(Assignment(
-            instance.address, instance, principals, role, scope, instance.line, instance.end_line, "assignment",
-            principal_unknown, problem))
 
     def _agency_roles(self, instance: ResourceInstance) -> None:
         self._count_unknown(instance)

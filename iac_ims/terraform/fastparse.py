@@ -186,6 +186,16 @@ def _token(type_: str, value: str, start: int, line: int, column: int, end_line:
     return t
 
 
+def _spanning_token(kind: str, text: str, pos: int, e: int, line: int, ls: int) -> tuple[Token, int, int]:
+    """The token text[pos:e], which may contain newlines, and the line and line start after it."""
+    v = text[pos:e]
+    c = v.count("\n")
+    if not c:
+        return _token(kind, v, pos, line, pos - ls + 1, line, e - ls + 1), line, ls
+    els = pos + v.rindex("\n") + 1
+    return _token(kind, v, pos, line, pos - ls + 1, line + c, e - els + 1), line + c, els
+
+
 def _tokenize(text: str) -> tuple[list, list]:
     """Lark's token stream (after hcl2's PostLexer) for `text`, and the list of token types.
 
@@ -221,24 +231,7 @@ def _tokenize(text: str) -> tuple[list, list]:
                 raise FastParseError("string")
             kind = m.lastgroup
             e = m.end()
-            v = text[pos:e]
-            c = v.count("\n")
-            if c:
-                eline = line + c
-                els = pos + v.rindex("\n") + 1
-            else:
-                eline = line
-                els = ls
-            t = new(Tok, v)
-            t.type = kind
-            t.value = v
-            t.start_pos = pos
-            t.line = line
-            t.column = pos - ls + 1
-            t.end_line = line = eline
-            t.end_column = e - els + 1
-            t.end_pos = e
-            ls = els
+            t, line, ls = _spanning_token(kind, text, pos, e, line, ls)
             append_tok(t)
             append_type(kind)
             pos = e
@@ -426,15 +419,8 @@ def _tokenize(text: str) -> tuple[list, list]:
                 kind = "SLASH"
                 e = pos + 1
             if kind == NL:
-                v = text[pos:e]
-                c = v.count("\n")
-                if c:
-                    els = pos + v.rindex("\n") + 1
-                    append_tok(_token(NL, v, pos, line, pos - ls + 1, line + c, e - els + 1))
-                    line += c
-                    ls = els
-                else:
-                    append_tok(_token(NL, v, pos, line, pos - ls + 1, line, e - ls + 1))
+                t, line, ls = _spanning_token(NL, text, pos, e, line, ls)
+                append_tok(t)
                 append_type(NL)
                 pos = e
                 continue
@@ -445,13 +431,9 @@ def _tokenize(text: str) -> tuple[list, list]:
             if m is not None:
                 kind = "HEREDOC_TEMPLATE_TRIM" if text[pos + 2] == "-" else "HEREDOC_TEMPLATE"
                 e = m.end()
-                v = text[pos:e]
-                c = v.count("\n")  # a heredoc ends with a newline
-                els = pos + v.rindex("\n") + 1
-                append_tok(_token(kind, v, pos, line, pos - ls + 1, line + c, e - els + 1))
+                t, line, ls = _spanning_token(kind, text, pos, e, line, ls)
+                append_tok(t)
                 append_type(kind)
-                line += c
-                ls = els
                 pos = e
                 continue
             if text[pos + 1] == "=":
@@ -466,15 +448,8 @@ def _tokenize(text: str) -> tuple[list, list]:
                 raise FastParseError("unexpected character '\\\\'")
             kind = "TEMPLATE_STRING"
             e = m.end()
-            v = text[pos:e]
-            c = v.count("\n")
-            if c:
-                els = pos + v.rindex("\n") + 1
-                append_tok(_token(kind, v, pos, line, pos - ls + 1, line + c, e - els + 1))
-                line += c
-                ls = els
-            else:
-                append_tok(_token(kind, v, pos, line, pos - ls + 1, line, e - ls + 1))
+            t, line, ls = _spanning_token(kind, text, pos, e, line, ls)
+            append_tok(t)
             append_type(kind)
             pos = e
             continue
