@@ -164,6 +164,12 @@ class Catalog:
     def rule(self, rule_id: str) -> RuleMeta | None:
         return self.rules.get(rule_id)
 
+    @functools.cached_property
+    def read_only_actions(self) -> frozenset[str]:
+        """Lowercase actions that alone make a read-only (GET/HEAD) operation."""
+        return frozenset(op.actions[0].lower() for op in self.operations.values()
+                         if len(op.actions) == 1 and op.method.upper() in ("GET", "HEAD"))
+
     # ---------------------------------------------------------------- lazily built indices
     @functools.cached_property
     def _api_index(self) -> dict[tuple[str, str], tuple[Operation, ...]]:

@@ -119,7 +119,7 @@ def scan(paths: Sequence[str | Path], options: ScanOptions | None = None) -> Rep
     try:
         return _scan(paths, options, started)
     finally:
-        from iac_ims.terraform.parse import forget_shared_tokens
+        from iac_ims.terraform.fastparse import forget_shared_tokens
 
         forget_shared_tokens()  # a long-lived process embedding the scanner keeps only its reports
         if collecting:

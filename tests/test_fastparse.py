@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lark import Token, Tree
 
-from iac_ims.terraform.fastparse import LARK_TERMINALS, FastParseError, fast_parse
+from iac_ims.terraform.fastparse import LARK_TERMINALS, FastParseError, fast_parse, lean_tree
 from iac_ims.terraform.parse import hcl_parser
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,7 +62,32 @@ def compare(text: str) -> str:
     assert got == want, f"trees differ for {text!r}"
     diff = _first_difference(got, want)
     assert diff is None, f"{diff} in {text!r}"
+    _compare_lean(text)
     return "fast"
+
+
+def _item_lines(tree) -> list[tuple[str, object]]:
+    """(rule, meta) of every attribute and block, in document order."""
+    found = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Tree):
+            if node.data in ("attribute", "block"):
+                found.append((node.data, node._meta))
+            stack.extend(reversed(node.children))
+    return found
+
+
+def _compare_lean(text: str) -> None:
+    """The lean tree (what the scanner reads) is Lark's without new-line/comment subtrees, with
+    each attribute's and block's first and last lines taken from Lark's tokens."""
+    want = lean_tree(lark_parse(text))
+    for share in (True, False):
+        got = fast_parse(text, lean=True, share=share)
+        assert got == want, f"lean trees differ for {text!r}"
+        assert _item_lines(got) == _item_lines(want), f"lines differ for {text!r}"
+        assert not any(t.data == "new_line_or_comment" for t in got.iter_subtrees())
 
 
 def _read(path: Path) -> str:
@@ -662,3 +687,10 @@ def test_random_hcl(text):
 @given(_EXPR)
 def test_random_expressions(expr):
     compare("x = " + expr + "\n")
+
+
+def test_lean_tree_lines():
+    text = 'a = <<EOF\nx\nEOF\nb "l" {\n  c = f(1,\n    2)\n  # note\n}\n'
+    tree = fast_parse(text, lean=True)
+    assert _item_lines(tree) == [("attribute", (1, 3)), ("block", (4, 8)), ("attribute", (5, 6))]
+    assert _item_lines(lean_tree(lark_parse(text))) == _item_lines(tree)

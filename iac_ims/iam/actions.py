@@ -48,7 +48,14 @@ def split_action(text: object) -> tuple[str, str, str] | None:
     not a string, empty, too long, whitespace or control characters anywhere, an empty segment,
     two segments whose second is not `*`, more than three segments.
     """
-    if not isinstance(text, str) or not text or len(text) > MAX_ACTION_LENGTH:
+    if not isinstance(text, str):
+        return None
+    return _split_action_text(text)
+
+
+@lru_cache(maxsize=65536)  # a policy names the same few actions many times, and checks ask again
+def _split_action_text(text: str) -> tuple[str, str, str] | None:
+    if not text or len(text) > MAX_ACTION_LENGTH:
         return None
     if _BAD_CHARACTER.search(text):
         return None

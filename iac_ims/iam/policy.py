@@ -1005,11 +1005,7 @@ class _Checker:
         # "reader" actions: the single action of a read-only (GET/HEAD) operation. An operation
         # whose granted part is only such actions is the normal shape of a read-only role, not a
         # half-granted write: not reported.
-        readers = {
-            op.actions[0].lower()
-            for op in self.catalog.operations.values()
-            if len(op.actions) == 1 and op.method.upper() in ("GET", "HEAD")
-        }
+        readers = self.catalog.read_only_actions
         cache: dict[str, Decision] = {}
 
         def decision(action: str) -> Decision:

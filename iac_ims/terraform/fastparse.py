@@ -42,7 +42,7 @@ from typing import Any, Callable
 
 from lark import Token, Tree
 
-__all__ = ["FastParseError", "fast_parse", "parse_or_fallback", "LARK_TERMINALS"]
+__all__ = ["FastParseError", "fast_parse", "parse_or_fallback", "lean_tree", "forget_shared_tokens", "LARK_TERMINALS"]
 
 MAX_DEPTH = 150  # nesting of blocks / expressions; deeper input is left to Lark
 
@@ -122,6 +122,7 @@ _HEREDOC = re.compile(LARK_TERMINALS["HEREDOC_TEMPLATE"])
 _TEMPLATE_STRING = re.compile(LARK_TERMINALS["TEMPLATE_STRING"])
 _NAME_TAIL = re.compile("[a-zA-Z0-9_-]*")
 _NEWLINE = re.compile("\n[ \t]*")
+_BLANKS = re.compile("[ \t\r]*")
 _AFTER_DOT_INT = re.compile("[ \t\r]*(" + LARK_TERMINALS["INT_LITERAL"] + ")")
 # A whole quoted string without `$`, `%`, a newline or an invalid escape: DBLQUOTE
 # [STRING_CHARS] DBLQUOTE (STRING_CHARS then takes all of its text, as in Lark).
@@ -208,6 +209,7 @@ def _tokenize(text: str) -> tuple[list, list]:
     strmatch = _STRING.match
     name_tail = _NAME_TAIL.match
     newline = _NEWLINE.match
+    blanks = _BLANKS.match
     simple_string = _SIMPLE_STRING.match
     classes = _CLASS
     single = _SINGLE
@@ -246,9 +248,7 @@ def _tokenize(text: str) -> tuple[list, list]:
         cls = classes.get(ch)
         ws = pos
         if cls == C_WS:  # ignored blanks ([ \t\r]+); the text ends with "\n", so this stops
-            pos += 1
-            while text[pos] in " \t\r":
-                pos += 1
+            pos = blanks(text, pos + 1).end()
             ch = text[pos]
             cls = classes.get(ch)
         if cls == C_NAME:
@@ -482,27 +482,44 @@ def _tokenize(text: str) -> tuple[list, list]:
     return toks, types
 
 
-def _parse(toks: list, types: list) -> Tree:
+def _parse(toks: list, types: list, lean: bool = False, share: bool = True) -> Tree:
+    """Lark's tree; or, when `lean`, the tree the evaluator reads: without new_line_or_comment
+    subtrees, with equal tokens shared unless not `share` (their positions are then not
+    theirs), and each `attribute` and `block` tree holding (first line, last line) as its meta."""
     NL = _NL
     LEVEL = _LEVEL
     get_level = LEVEL.get
     T = Tree
+    positions = toks  # the tokens with their own positions
+    if lean and share:
+        toks = _shared_tokens(toks, types)
 
     def fail(i, what="unexpected token"):
         raise FastParseError(f"{what} ({types[i]}) at token {i}")
 
-    def nlc(i):
-        j = i + 1
-        while types[j] == NL:
-            j += 1
-        return T("new_line_or_comment", toks[i:j]), j
+    if lean:
+        def opt_nl(ch, i):
+            """Past an optional new_line_or_comment at i (not kept)."""
+            while types[i] == NL:
+                i += 1
+            return i
 
-    def opt_nl(ch, i):
-        """An optional new_line_or_comment at i, appended to ch; the position after it."""
-        if types[i] == NL:
-            n, i = nlc(i)
-            ch.append(n)
-        return i
+        def lines(first, end):
+            """(line of token `first`, last line of the token before `end`)."""
+            return positions[first].line, token_end_line(positions[end - 1])
+    else:
+        def opt_nl(ch, i):
+            """An optional new_line_or_comment at i, appended to ch; the position after it."""
+            if types[i] == NL:
+                j = i + 1
+                while types[j] == NL:
+                    j += 1
+                ch.append(T("new_line_or_comment", toks[i:j]))
+                return j
+            return i
+
+        def lines(first, end):
+            return None
 
     def attr_name(i):
         tok = toks[i]
@@ -518,8 +535,7 @@ def _parse(toks: list, types: list) -> Tree:
         while True:
             t = types[i]
             if t == NL:
-                node, i = nlc(i)
-                ch.append(node)
+                i = opt_nl(ch, i)
                 t = types[i]
             if t == "NAME" or t == "WORD":
                 node, i = item(i, d)
@@ -528,13 +544,14 @@ def _parse(toks: list, types: list) -> Tree:
                 return T("body", ch), i
 
     def item(i, d):
+        first = i
         name = attr_name(i)
         i += 1
         t = types[i]
         if t == "EQ":
             eq = toks[i]
             e, i = expression(i + 1, d + 1)
-            return T("attribute", [name, eq, e]), i
+            return T("attribute", [name, eq, e], lines(first, i)), i
         ch = [name]
         while True:
             if t == "NAME" or t == "WORD":
@@ -547,8 +564,7 @@ def _parse(toks: list, types: list) -> Tree:
                 break
             t = types[i]
         if t == NL:
-            node, i = nlc(i)
-            ch.append(node)
+            i = opt_nl(ch, i)
             t = types[i]
         if t != "LBRACE":
             fail(i)
@@ -558,7 +574,7 @@ def _parse(toks: list, types: list) -> Tree:
             fail(i)
         ch.append(b)
         ch.append(toks[i])
-        return T("block", ch), i + 1
+        return T("block", ch, lines(first, i + 1)), i + 1
 
     def expression(i, d):
         if d > MAX_DEPTH:
@@ -572,21 +588,15 @@ def _parse(toks: list, types: list) -> Tree:
         # conditional: or_expr QMARK nlc? expression nlc? COLON nlc? expression
         ch = [left, toks[i]]
         i += 1
-        if types[i] == NL:
-            node, i = nlc(i)
-            ch.append(node)
+        i = opt_nl(ch, i)
         e, i = expression(i, d + 1)
         ch.append(e)
-        if types[i] == NL:
-            node, i = nlc(i)
-            ch.append(node)
+        i = opt_nl(ch, i)
         if types[i] != "COLON":
             fail(i)
         ch.append(toks[i])
         i += 1
-        if types[i] == NL:
-            node, i = nlc(i)
-            ch.append(node)
+        i = opt_nl(ch, i)
         e, i = expression(i, d + 1)
         ch.append(e)
         return T("conditional", ch), i
@@ -599,9 +609,7 @@ def _parse(toks: list, types: list) -> Tree:
                 return left, i, left_level
             term = [T("binary_operator", [toks[i]])]
             i += 1
-            if types[i] == NL:
-                node, i = nlc(i)
-                term.append(node)
+            i = opt_nl(term, i)
             right, i = unary(i, d)
             lvl2 = get_level(types[i])
             if lvl2 is not None and lvl2 > lvl:
@@ -609,9 +617,7 @@ def _parse(toks: list, types: list) -> Tree:
             term.append(right)
             left = T("binary_op", [left, T("binary_term", term)])
             left_level = lvl
-            if types[i] == NL:
-                node, i = nlc(i)
-                left.children.append(node)
+            i = opt_nl(left.children, i)
 
     def unary(i, d):
         t = types[i]
@@ -786,8 +792,7 @@ def _parse(toks: list, types: list) -> Tree:
         while True:
             t = types[i]
             if t == NL:
-                n, i = nlc(i)
-                ch.append(n)
+                i = opt_nl(ch, i)
                 if types[i] != "COMMA":
                     break
                 ch.append(toks[i])
@@ -1020,8 +1025,10 @@ def _parse(toks: list, types: list) -> Tree:
     return T("start", [b])
 
 
-def fast_parse(text: str) -> Tree:
-    """The tree `hcl_parser().parse(text + "\\n")` returns, or FastParseError."""
+def fast_parse(text: str, lean: bool = False, share: bool = True) -> Tree:
+    """The tree `hcl_parser().parse(text + "\\n")` returns, or FastParseError.  `lean`: the
+    evaluator's tree instead (see `_parse`), which `lean_tree` makes of Lark's; `share=False`
+    when the tree is only built to find syntax errors."""
     # The parse allocates many small acyclic objects; the cyclic garbage collector would
     # traverse them (and every live tree) over and over for nothing.
     gc_was_enabled = gc.isenabled()
@@ -1031,7 +1038,7 @@ def fast_parse(text: str) -> Tree:
     types: list = []
     try:
         toks, types = _tokenize(text + "\n")
-        return _parse(toks, types)
+        return _parse(toks, types, lean, share)
     except RecursionError:
         raise FastParseError("nesting too deep") from None
     except (IndexError, KeyError, AttributeError, TypeError, ValueError) as exc:  # defensive: never a wrong tree
@@ -1045,10 +1052,84 @@ def fast_parse(text: str) -> Tree:
             gc.enable()
 
 
-def parse_or_fallback(text: str, lark_parser: Callable[[], Any]) -> Tree:
-    """`fast_parse(text)`, or `lark_parser().parse(text + "\\n")` when the fast parser declines
-    (Lark then raises its own syntax errors)."""
+def parse_or_fallback(text: str, lark_parser: Callable[[], Any], lean: bool = False, share: bool = True) -> Tree:
+    """`fast_parse(text, lean, share)`, or Lark's tree (`lean_tree` of it when `lean` and `share`)
+    when the fast parser declines (Lark then raises its own syntax errors)."""
     try:
-        return fast_parse(text)
+        return fast_parse(text, lean, share)
     except FastParseError:
-        return lark_parser().parse(text + "\n")
+        tree = lark_parser().parse(text + "\n")
+        return lean_tree(tree) if lean and share else tree
+
+
+# ---- the lean tree ---------------------------------------------------------------------------
+
+_SHARED: dict[tuple[str, str], Token] = {}
+MAX_SHARED_TOKENS = 500_000
+
+
+def forget_shared_tokens() -> None:
+    """Drop the table of shared tokens (the trees keep the tokens they use)."""
+    _SHARED.clear()
+
+
+def _shared_tokens(toks: list, types: list) -> list:
+    """The token list with equal tokens replaced by one shared token.  Keyword-spelled NAMEs
+    ("WORD") are left alone: the parser gives them their type in place."""
+    if len(_SHARED) > MAX_SHARED_TOKENS:
+        _SHARED.clear()
+    shared = _SHARED.setdefault
+    return [t if kind == "WORD" or t is None else shared((t.type, t.value), t) for t, kind in zip(toks, types)]
+
+
+def token_end_line(token: Token) -> int:
+    """The last line of a token, not counting the newline a heredoc token ends with."""
+    end = token.end_line
+    return end - 1 if token.endswith("\n") and end > token.line else end
+
+
+def lean_tree(tree: Tree) -> Tree:
+    """Lark's tree made lean in place (what `fast_parse(text, lean=True)` returns)."""
+    if len(_SHARED) > MAX_SHARED_TOKENS:
+        _SHARED.clear()
+    shared = _SHARED.setdefault
+    stack = [tree]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        if node.data in ("attribute", "block"):
+            node._meta = (_first_line(node), _last_line(node))
+        children = node.children
+        kept = []
+        changed = False
+        for child in children:
+            kind = type(child)
+            if kind is Tree:
+                if child.data == "new_line_or_comment":
+                    changed = True
+                    continue
+                push(child)
+            elif kind is Token:
+                one = shared((child.type, child.value), child)
+                if one is not child:
+                    child, changed = one, True
+            kept.append(child)
+        if changed:
+            children[:] = kept
+    return tree
+
+
+def _first_line(node: Any) -> int:
+    while isinstance(node, Tree):
+        node = next((c for c in node.children if not isinstance(c, Tree) or c.children), None)
+        if node is None:
+            return 1
+    return node.line
+
+
+def _last_line(node: Any) -> int:
+    while isinstance(node, Tree):
+        node = next((c for c in reversed(node.children) if not isinstance(c, Tree) or c.children), None)
+        if node is None:
+            return 1
+    return token_end_line(node)

@@ -169,7 +169,7 @@ def syntax_error(rel: str, text: str) -> Diagnostic | None:
     """The IMS900 of a file, without building its blocks (for files nothing depends on)."""
     if rel.endswith(".json"):
         return _parse_json(text, rel)[1]
-    return parse_hcl_tree(text, rel)[1]
+    return parse_hcl_tree(text, rel, check_only=True)[1]
 
 
 def parse_source(path: Path, rel: str, text: str | None, error: Diagnostic | None = None) -> ParsedFile:
@@ -239,14 +239,15 @@ def parse_hcl_text(text: str, rel: str) -> tuple[list[Block], dict[str, Attribut
     return blocks, attributes, None
 
 
-def parse_hcl_tree(text: str, rel: str) -> tuple[Any, Diagnostic | None]:
-    """The parse tree of HCL text, or the IMS900 that says where it is broken."""
+def parse_hcl_tree(text: str, rel: str, check_only: bool = False) -> tuple[Any, Diagnostic | None]:
+    """The lean parse tree of HCL text (see fastparse), or the IMS900 that says where it is broken.
+    `check_only`: the tree is not used (its tokens are not shared)."""
     from iac_ims.terraform.fastparse import parse_or_fallback
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
     try:
         with _time_limit(PARSE_TIMEOUT_S):
-            return parse_or_fallback(text, hcl_parser), None  # Lark only where the fast parser declines
+            return parse_or_fallback(text, hcl_parser, lean=True, share=not check_only), None  # Lark only where the fast parser declines
     except ParseTimeout:
         return None, _error(rel, f"parsing took longer than {PARSE_TIMEOUT_S:g} s (malformed input?); file skipped")
     except UnexpectedToken as exc:
@@ -285,8 +286,7 @@ def _body(body: Any, rel: str) -> tuple[list[Block], dict[str, Attribute]]:
             continue
         if item.data == "attribute":
             name = _token_text(item.children[0])
-            attributes[name] = Attribute(name, _without_comments(item.children[-1]), _first_line(item),
-                                         _last_line(item))
+            attributes[name] = Attribute(name, item.children[-1], *item._meta)
         elif item.data == "block":
             blocks.append(_block(item, rel))
     return blocks, attributes
@@ -305,71 +305,7 @@ def _block(node: Any, rel: str) -> Block:
         elif child.data in ("identifier", "keyword", "literal_value", "string"):
             head.append(_token_text(child))
     blocks, attributes = _body(body, rel) if body is not None else ([], {})
-    return Block(head[0], tuple(head[1:]), attributes, blocks, rel, _first_line(node), _last_line(node))
-
-
-_SHARED_TOKENS: dict[tuple[str, str], Any] = {}
-MAX_SHARED_TOKENS = 500_000
-
-
-def forget_shared_tokens() -> None:
-    """Drop the table of shared tokens (the trees keep the tokens they use)."""
-    _SHARED_TOKENS.clear()
-
-
-def _without_comments(expression: Any) -> Any:
-    """The expression as the evaluator needs it, smaller: without its new-line/comment subtrees
-    (which the evaluator skips) and with equal tokens shared (it reads a token's type and text,
-    never its position).  Lines are taken before this, from the full tree.  A policy's parse
-    tree is mostly repeated punctuation and keys, kept for the whole scan otherwise."""
-    from lark import Token, Tree
-
-    if len(_SHARED_TOKENS) > MAX_SHARED_TOKENS:
-        _SHARED_TOKENS.clear()
-    shared = _SHARED_TOKENS.setdefault
-    stack = [expression]
-    pop, push = stack.pop, stack.append
-    while stack:
-        children = pop().children
-        kept = []
-        changed = False
-        for child in children:
-            kind = type(child)
-            if kind is Tree:
-                if child.data == "new_line_or_comment":
-                    changed = True
-                    continue
-                push(child)
-            elif kind is Token:
-                one = shared((child.type, child), child)
-                if one is not child:
-                    child, changed = one, True
-            kept.append(child)
-        if changed:
-            children[:] = kept
-    return expression
-
-
-def _first_line(node: Any) -> int:
-    from lark import Tree
-
-    while isinstance(node, Tree):
-        node = next((c for c in node.children if not isinstance(c, Tree) or c.children), None)
-        if node is None:
-            return 1
-    return node.line
-
-
-def _last_line(node: Any) -> int:
-    """The line of a subtree's last token (a heredoc token ends with its newline: not counted)."""
-    from lark import Tree
-
-    while isinstance(node, Tree):
-        node = next((c for c in reversed(node.children) if not isinstance(c, Tree) or c.children), None)
-        if node is None:
-            return 1
-    end = node.end_line
-    return end - 1 if str(node).endswith("\n") and end > node.line else end
+    return Block(head[0], tuple(head[1:]), attributes, blocks, rel, *node._meta)
 
 
 # ---- Terraform JSON syntax -------------------------------------------------------------
