@@ -93,7 +93,8 @@ def mentions_iam_resource(text: str) -> bool:
     return relevant_types_pattern().search(text) is not None
 
 
-def analyse(paths: Sequence[str | Path], options: ScanOptions) -> Analysis:
+def analyse(paths: Sequence[str | Path], options: ScanOptions, defer_syntax_checks: bool = False) -> Analysis:
+    """`defer_syntax_checks`: see Loader.load; the caller completes them (`load.complete_syntax_checks`)."""
     from iac_ims.catalog import load_catalog
     from iac_ims.graph import IamGraph
     from iac_ims.iam.adapter import build_model
@@ -103,7 +104,7 @@ def analyse(paths: Sequence[str | Path], options: ScanOptions) -> Analysis:
     loader = Loader(variables=options.variables, var_files=[Path(p) for p in options.var_files],
                     must_parse=None if options.full_parse else mentions_iam_resource, progress=options.progress,
                     jobs=options.jobs)
-    loaded = loader.load([Path(p) for p in paths])
+    loaded = loader.load([Path(p) for p in paths], defer_syntax_checks)
     model = build_model(loaded.instances, catalog)
     graph = IamGraph(model, catalog)
     return Analysis(loaded, model, graph, catalog)
@@ -127,7 +128,7 @@ def scan(paths: Sequence[str | Path], options: ScanOptions | None = None) -> Rep
 
 
 def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> Report:
-    from iac_ims.checks import all_checks
+    from iac_ims.checks import all_checks, reads_diagnostics
     from iac_ims.checks.context import CheckContext
 
     today = options.today or _dt.date.today()
@@ -138,13 +139,16 @@ def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> 
         stored = scan_cache.load(cache_key, scan_cache.path_list(paths))
         if stored is not None:
             return _report_from_json(stored, time.perf_counter() - started)
-    analysis = analyse(paths, options)
+    analysis = analyse(paths, options, defer_syntax_checks=True)
     ctx = CheckContext(analysis.model, analysis.graph, analysis.catalog,
                        diagnostics=[*analysis.load.diagnostics, *analysis.model.diagnostics],
                        config_intents=options.intents)
     findings: list[Finding] = []
     errors: list[InternalError] = []
-    for name, check in all_checks().items():
+    # checks that never read diagnostics first, while workers finish the syntax checks
+    for name, check in sorted(all_checks().items(), key=lambda item: reads_diagnostics(item[0])):
+        if reads_diagnostics(name):
+            _complete_syntax_checks(analysis, ctx)
         ctx.current = None
         try:
             findings.extend(check(ctx))
@@ -154,6 +158,7 @@ def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> 
             errors.append(InternalError(
                 name, f"{type(exc).__name__}: {exc}", f"{Path(frame.filename).name}:{frame.lineno}",
                 file=getattr(looking_at, "file", None), resource=getattr(looking_at, "address", None)))
+    _complete_syntax_checks(analysis, ctx)
     findings = _unique(findings)
     findings = _select(findings, options)
     from iac_ims.suppress import apply_suppressions
@@ -172,6 +177,12 @@ def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> 
                          [*(f.path for f in analysis.load.files), *list(analysis.load.other_reads)],
                          analysis.load.module_dirs, _report_to_json(report))
     return report
+
+
+def _complete_syntax_checks(analysis: Analysis, ctx: Any) -> None:
+    known = len(analysis.load.diagnostics)
+    analysis.load.complete_syntax_checks()
+    ctx.diagnostics.extend(analysis.load.diagnostics[known:])
 
 
 def _cache_key(paths: Sequence[str | Path], options: ScanOptions, today: _dt.date) -> str | None:

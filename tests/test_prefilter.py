@@ -4,6 +4,7 @@ full parse of every file, on the samples, the real-world corpus and a generated 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,5 @@ def test_worker_processes_do_not_change_the_report(tmp_path: Path) -> None:
     as_json = lambda report: json.dumps([f.to_json() for f in report.findings], sort_keys=True)  # noqa: E731
     assert as_json(one) == as_json(two)
     assert any(f.rule_id == "IMS900" and f.file.endswith("broken.tf") for f in two.findings)
+    # the workers have exited: none is left waiting for work (the CLI ends with os._exit)
+    assert multiprocessing.active_children() == []

@@ -12,14 +12,25 @@ from iac_ims.findings import Finding
 Check = Callable[[CheckContext], Iterable[Finding]]
 
 _BUILTIN: dict[str, Check] = {}
+_WITHOUT_DIAGNOSTICS: set[str] = set()
 
 
-def register(name: str) -> Callable[[Check], Check]:
+def register(name: str, *, reads_diagnostics: bool = True) -> Callable[[Check], Check]:
+    """`reads_diagnostics=False`: the check never reads `ctx.diagnostics`, so it may run while
+    the syntax checks of files nothing depends on are still going on in other processes."""
+
     def decorator(function: Check) -> Check:
         _BUILTIN[name] = function
+        if not reads_diagnostics:
+            _WITHOUT_DIAGNOSTICS.add(name)
         return function
 
     return decorator
+
+
+def reads_diagnostics(name: str) -> bool:
+    """Whether a check (by its name in `all_checks`) may read `ctx.diagnostics` (plugins may)."""
+    return name not in _WITHOUT_DIAGNOSTICS
 
 
 def all_checks() -> dict[str, Check]:

@@ -22,7 +22,7 @@ def _api(operation: Operation) -> str:
     return f"{operation.method} {operation.path}".strip()
 
 
-@register("intent")
+@register("intent", reads_diagnostics=False)
 def intent_findings(ctx: CheckContext) -> Iterable[Finding]:
     for role in ctx.visit(ctx.model.custom_roles()):
         yield from _role_intents(ctx, role)

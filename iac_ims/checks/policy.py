@@ -10,7 +10,7 @@ from iac_ims.findings import Finding
 from iac_ims.iam.policy import check_policy
 
 
-@register("policy")
+@register("policy", reads_diagnostics=False)
 def policy_findings(ctx: CheckContext) -> Iterable[Finding]:
     for role in ctx.visit(ctx.model.custom_roles()):
         if role.policy is None:

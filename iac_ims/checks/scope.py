@@ -32,7 +32,7 @@ def _has_ims_actions(ctx: CheckContext, role_key: str) -> bool:
         ims_actions_named(role.policy, ctx.catalog, effect="Allow"))
 
 
-@register("scope")
+@register("scope", reads_diagnostics=False)
 def scope_findings(ctx: CheckContext) -> Iterable[Finding]:
     yield from _enterprise_project_assignments(ctx)
     yield from _domain_only_roles(ctx)

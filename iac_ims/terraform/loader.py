@@ -666,6 +666,13 @@ class LoadResult:
     other_reads: dict[Path, Any] = field(default_factory=dict)  # file()/templatefile() targets (grows while
     # values are evaluated lazily, after loading)
     module_dirs: list[Path] = field(default_factory=list)  # every module directory loaded
+    pending_syntax_checks: Callable[[], None] | None = None  # see Loader.load(defer_syntax_checks=True)
+
+    def complete_syntax_checks(self) -> None:
+        """Wait for the deferred syntax checks; their IMS900s are appended to `diagnostics`."""
+        if self.pending_syntax_checks is not None:
+            pending, self.pending_syntax_checks = self.pending_syntax_checks, None
+            pending()
 
 
 class Loader:
@@ -836,7 +843,10 @@ class Loader:
         return {name: eval_expr(attr.expr, _NO_CONTEXT) for name, attr in _top_attributes(parsed).items()}
 
     # loading
-    def load(self, scan_paths: Iterable[Path]) -> LoadResult:
+    def load(self, scan_paths: Iterable[Path], defer_syntax_checks: bool = False) -> LoadResult:
+        """Everything under the paths.  `defer_syntax_checks`: the syntax checks of files nothing
+        depends on are left to `LoadResult.complete_syntax_checks`, so that worker processes
+        go on with them while the caller works with the result."""
         roots = [Path(os.path.realpath(p)) for p in scan_paths]
         background = self._start_background_validation(roots)
         try:
@@ -845,14 +855,24 @@ class Loader:
                     self._load_single_file(scan_path)
                 else:
                     self._load_tree(scan_path)
-            self.check_unparsed(background.results() if background else {})
             self.report_duplicates()
+        except BaseException:
+            if background:
+                background.close()
+            raise
+        files = [self.source_files[p] for p in sorted(self.source_files)]
+        result = LoadResult(self.instances, self.diagnostics, files, self.remote_modules, self._file_cache,
+                            list(self.sources), pending_syntax_checks=lambda: self._finish_syntax_checks(background))
+        if not defer_syntax_checks:
+            result.complete_syntax_checks()
+        return result
+
+    def _finish_syntax_checks(self, background: Any) -> None:
+        try:
+            self.check_unparsed(background.results() if background else {})
         finally:
             if background:
                 background.close()
-        files = [self.source_files[p] for p in sorted(self.source_files)]
-        return LoadResult(self.instances, self.diagnostics, files, self.remote_modules, self._file_cache,
-                          list(self.sources))
 
     def _load_single_file(self, path: Path) -> None:
         scan_root = path.parent

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 from iac_ims.terraform.parse import read_source, syntax_error
 from iac_ims.terraform.values import Diagnostic
 
-CHUNK = 64  # files per task: enough to amortise a task's cost, small enough to spread the load
+CHUNK = 32  # files per task: enough to amortise a task's cost, small enough to spread the load
 
 
 def _check(paths: Sequence[tuple[str, str]], must_parse: Callable[[str], bool] | None
@@ -36,8 +36,9 @@ class BackgroundValidation:
 
     def __init__(self, files: Sequence[tuple[Path, str]], jobs: int, must_parse: Callable[[str], bool] | None):
         self._results: dict[str, Diagnostic | None] = {}
-        self._futures: list[Future] = []
+        self._futures: list[tuple[Future, list[tuple[str, str]]]] = []
         self._pool: ProcessPoolExecutor | None = None
+        self._must_parse = must_parse
         workers = min(jobs - 1, max(1, len(files) // CHUNK))
         if workers < 1 or not files:
             return
@@ -47,25 +48,38 @@ class BackgroundValidation:
             self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
             items = [(str(p), rel) for p, rel in files]
             for start in range(0, len(items), CHUNK):
-                self._futures.append(self._pool.submit(_check, items[start:start + CHUNK], must_parse))
+                chunk = items[start:start + CHUNK]
+                self._futures.append((self._pool.submit(_check, chunk, must_parse), chunk))
         except (OSError, ValueError, ImportError):  # no processes here: the main process checks
             self.close()
 
     def results(self) -> dict[str, Diagnostic | None]:
-        """Every answer the workers gave (a failed chunk is simply not in it)."""
-        for future in self._futures:
+        """Every answer: the workers', and the main process's own for the chunks no worker had
+        started when it asked (it has nothing else to do then).  A failed chunk is not in it."""
+        answers: list[list[tuple[str, Diagnostic | None, bool]]] = []
+        for future, chunk in reversed(self._futures):  # the last chunks are the least likely started
+            if future.cancel():
+                answers.append(_check(chunk, self._must_parse))
+        for future, _chunk in self._futures:
+            if future.cancelled():
+                continue
             try:
-                for path, diagnostic, _parsed_anyway in future.result():
-                    self._results[path] = diagnostic
+                answers.append(future.result())
             except Exception:  # noqa: BLE001 - a broken worker: the main process checks those files
                 continue
+        for answer in answers:
+            for path, diagnostic, _parsed_anyway in answer:
+                self._results[path] = diagnostic
         self._futures = []
         self.close()
         return self._results
 
     def close(self) -> None:
+        """Stop the workers and wait for them to exit.  Not waiting is not an option: the CLI
+        ends with os._exit, and a worker that had not yet been told to stop would wait for work
+        forever, holding the caller's stdout open."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
 
