@@ -1019,10 +1019,14 @@ def _parse(toks: list, types: list, lean: bool = False, share: bool = True) -> T
         ch.append(toks[i])
         return T(rule, ch), i + 1
 
-    b, i = body(0, 0)
-    if types[i] != _END:
-        fail(i)
-    return T("start", [b])
+    try:
+        b, i = body(0, 0)
+        if types[i] != _END:
+            fail(i)
+        return T("start", [b])
+    finally:
+        if toks is not positions:
+            toks.clear()  # the closures above hold it in a reference cycle (see fast_parse)
 
 
 def fast_parse(text: str, lean: bool = False, share: bool = True) -> Tree:

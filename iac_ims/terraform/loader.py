@@ -68,15 +68,16 @@ UNCERTAIN = ("?",)  # a header-like line the scan could not read: look inside wh
 def lexical_headers(text: str) -> set[tuple[str, ...]]:
     """What a file declares, read from its block headers without parsing it."""
     found: set[tuple[str, ...]] = set()
-    strict = 0
-    for match in _HEADER.finditer(text):
-        strict += 1
+    header = _HEADER.match
+    for loose in _LOOSE_HEADER.finditer(text):  # one scan of the text; the full pattern only where it may match
+        match = header(text, loose.start())
+        if match is None:
+            found.add(UNCERTAIN)
+            continue
         kind = match.group(1)
         first = match.group(2) if match.group(2) is not None else match.group(3)
         second = match.group(4) if match.group(4) is not None else match.group(5)
         found.add(tuple(x for x in (kind, first, second) if x is not None))
-    if len(_LOOSE_HEADER.findall(text)) != strict:
-        found.add(UNCERTAIN)
     return found
 
 
