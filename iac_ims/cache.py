@@ -4,6 +4,7 @@ read or written is ignored, and `IAC_IMS_NO_CACHE=1` turns them all off."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -35,3 +36,8 @@ def write_atomically(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_bytes(data)
     os.replace(temporary, path)
+
+
+def content_digest(data: bytes) -> str:
+    """The content hash the scan cache keys files by."""
+    return hashlib.sha256(data).hexdigest()

@@ -175,7 +175,8 @@ def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> 
 
         scan_cache.store(cache_key, scan_cache.path_list(paths),
                          [*(f.path for f in analysis.load.files), *list(analysis.load.other_reads)],
-                         analysis.load.module_dirs, _report_to_json(report))
+                         analysis.load.module_dirs, _report_to_json(report),
+                         digests={f.path: f.digest for f in analysis.load.files if f.digest is not None})
     return report
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from iac_ims import __version__
-from iac_ims.cache import cache_dir, write_atomically
+from iac_ims.cache import cache_dir, content_digest, write_atomically
 
 FORMAT = 1
 MAX_ENTRIES = 64
@@ -38,7 +38,7 @@ def _digest_file(path: Path) -> str | None:
         if info.st_size > MAX_HASHED_BYTES:
             return f"large:{info.st_size}:{info.st_mtime_ns}"
         with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read(MAX_HASHED_BYTES)).hexdigest()
+            return content_digest(handle.read(MAX_HASHED_BYTES))
     except OSError:
         return None
 
@@ -110,13 +110,15 @@ def load(key: str, paths: Sequence[Path]) -> dict[str, Any] | None:
 
 
 def store(key: str, paths: Sequence[Path], files_read: Iterable[Path], module_dirs: Iterable[Path],
-          report: dict[str, Any]) -> None:
+          report: dict[str, Any], digests: dict[Path, str] | None = None) -> None:
+    """`digests`: content hashes the scan took of the bytes it read (the others are hashed now)."""
     from iac_ims.terraform.discover import module_files
 
     path = _entry_path(key)
     if path is None:
         return
-    files = {str(p): _digest_file(p) for p in sorted(set(files_read))}
+    known = digests or {}
+    files = {str(p): known[p] if p in known else _digest_file(p) for p in sorted(set(files_read))}
     directories = {str(d): [p.name for p in module_files(d)] for d in sorted(set(module_dirs))}
     entry = {"format": FORMAT, "listing": _listing(paths), "module_dirs": directories, "files": files,
              "report": report}

@@ -58,3 +58,8 @@ def test_any_changed_input_invalidates(tmp_path: Path) -> None:
 
     _, fourth = run_json(root, cache, "--skip-rule", "IMS104")  # other options
     assert "IMS104" not in {f["rule_id"] for f in fourth["findings"]}
+
+    (root / "main.tf").write_text(ROLE.replace('"XA"', '"AX"'))  # an edited .tf file
+    _, fifth = run_json(root, cache)
+    assert {f["resource"] for f in fifth["findings"] if f["rule_id"] == "IMS104"} == {
+        "huaweicloud_identity_role.reader", "huaweicloud_identity_role.other"}

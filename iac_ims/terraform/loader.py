@@ -16,7 +16,9 @@ from typing import Any, Callable, Iterable
 
 from iac_ims.terraform.context import MISSING, Budget
 from iac_ims.terraform.discover import module_files, tfvars_files, walk_module_dirs
-from iac_ims.terraform.parse import Attribute, Block, JsonExpr, ParsedFile, parse_source, read_source, syntax_error
+from iac_ims.cache import content_digest
+from iac_ims.terraform.parse import (Attribute, Block, JsonExpr, ParsedFile, decode_source, parse_source,
+                                     read_source_bytes, syntax_error)
 from iac_ims.terraform.values import Diagnostic, Reference, Unknown, first_unknown
 
 MAX_MODULE_DEPTH = 16
@@ -91,6 +93,7 @@ class SourceFile:
     error: Diagnostic | None
     headers: set[tuple[str, ...]]
     parsed: ParsedFile | None = None
+    digest: str | None = None  # content hash of the bytes read (None: not read), for the scan cache
 
 
 class ModuleSource:
@@ -723,9 +726,13 @@ class Loader:
     def source_file(self, path: Path, scan_root: Path) -> SourceFile:
         if path not in self.source_files:
             rel = self.rel(path, scan_root)
-            text, error = read_source(path, rel)
+            data, error = read_source_bytes(path, rel)
+            text = None
+            if data is not None:
+                text, error = decode_source(data, rel)
             headers = lexical_headers(text) if text is not None else set()
-            self.source_files[path] = SourceFile(path, rel, text, error, headers)
+            self.source_files[path] = SourceFile(path, rel, text, error, headers,
+                                                 digest=None if data is None else content_digest(data))
             if self.progress is not None:
                 self.progress(len(self.source_files), len(self.parsed))
         return self.source_files[path]

@@ -95,15 +95,25 @@ def _error(rel: str, message: str, line: int | None = None, column: int | None =
 
 def read_source(path: Path, rel: str) -> tuple[str | None, Diagnostic | None]:
     """The text of a Terraform file, or the IMS900 that says why it cannot be read."""
+    data, error = read_source_bytes(path, rel)
+    return (None, error) if data is None else decode_source(data, rel)
+
+
+def read_source_bytes(path: Path, rel: str) -> tuple[bytes | None, Diagnostic | None]:
+    """The bytes of a Terraform file, or the IMS900 that says why it is not read."""
     try:
         if not path.is_file():
             return None, _error(rel, "not a regular file")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             return None, _error(rel, f"file is too large to scan ({size} bytes; limit {MAX_FILE_BYTES})")
-        data = path.read_bytes()
+        return path.read_bytes(), None
     except OSError as exc:
         return None, _error(rel, f"cannot read file: {exc.strerror or exc}")
+
+
+def decode_source(data: bytes, rel: str) -> tuple[str | None, Diagnostic | None]:
+    """The text of a Terraform file's bytes, or the IMS900 that says why they are not text."""
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         return None, _error(rel, "file contains a NUL byte (binary?)", line)
