@@ -170,6 +170,17 @@ class Catalog:
         return frozenset(op.actions[0].lower() for op in self.operations.values()
                          if len(op.actions) == 1 and op.method.upper() in ("GET", "HEAD"))
 
+    @functools.cached_property
+    def multi_action_operations(self) -> tuple[tuple[Operation, tuple[str, ...]], ...]:
+        """(operation, its distinct actions) of the current operations that need two or more
+        actions, variants excluded (their extra action is situational)."""
+        found = []
+        for op in self.operations.values():
+            required = tuple(dict.fromkeys(op.actions))
+            if len(required) >= 2 and not op.deprecated and not op.variant_of:
+                found.append((op, required))
+        return tuple(found)
+
     # ---------------------------------------------------------------- lazily built indices
     @functools.cached_property
     def _api_index(self) -> dict[tuple[str, str], tuple[Operation, ...]]:

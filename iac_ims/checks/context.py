@@ -109,7 +109,7 @@ class CheckContext:
             return []
         named = self._explicit(role.key)
         return [op for op in self.catalog.operations.values()
-                if op.actions and not op.deprecated and all(a in named for a in op.actions)]
+                if op.actions and not op.deprecated and named.issuperset(op.actions)]
 
     def _explicit(self, role_key: str) -> set[str]:
         return self._explicit_cache.setdefault(

@@ -1014,15 +1014,14 @@ class _Checker:
                 cache[key] = decide(action, self.doc.statements)
             return cache[key]
 
-        for op in self.catalog.operations.values():
-            required = list(dict.fromkeys(op.actions))
-            # a variant's extra action is situational (moving between enterprise projects): a role
-            # for the base call is not half-granted; intents (IMS300) cover the variant itself
-            if len(required) < 2 or op.deprecated or op.variant_of:
-                continue
+        # a variant's extra action is situational (moving between enterprise projects): a role
+        # for the base call is not half-granted; intents (IMS300) cover the variant itself
+        for op, required in self.catalog.multi_action_operations:
             granted = [a for a in required if decision(a).state == ALLOWED]
+            if not granted:
+                continue
             missing = [a for a in required if decision(a).state == DENIED]
-            if not granted or not missing:
+            if not missing:
                 continue
             if all(a.lower() in readers for a in granted):
                 continue

@@ -179,6 +179,10 @@ def syntax_error(rel: str, text: str) -> Diagnostic | None:
     """The IMS900 of a file, without building its blocks (for files nothing depends on)."""
     if rel.endswith(".json"):
         return _parse_json(text, rel)[1]
+    from iac_ims.terraform.quickcheck import certainly_valid
+
+    if certainly_valid(text):  # most files are plain: recognised without a parse
+        return None
     return parse_hcl_tree(text, rel, check_only=True)[1]
 
 
