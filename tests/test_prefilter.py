@@ -69,3 +69,31 @@ def test_worker_processes_do_not_change_the_report(tmp_path: Path) -> None:
     assert any(f.rule_id == "IMS900" and f.file.endswith("broken.tf") for f in two.findings)
     # the workers have exited: none is left waiting for work (the CLI ends with os._exit)
     assert multiprocessing.active_children() == []
+
+
+def test_worker_sends_the_blocks_the_main_process_would_build(tmp_path: Path) -> None:
+    import time
+
+    from iac_ims.pipeline import mentions_iam_resource
+    from iac_ims.terraform.parse import parse_file
+    from iac_ims.terraform.validate import CHUNK, BackgroundValidation
+
+    role = ('resource "huaweicloud_identity_role" "r{n}" {{\n  name = "r{n}"\n  type = "XA"\n'
+            '  policy = jsonencode({{ Version = "1.1", Statement = [{{ Effect = "Allow", '
+            'Action = ["ims:images:list"] }}] }})  # role {n}\n}}\n')
+    write_tree(tmp_path, {f"f{n:03}.tf": role.format(n=n) for n in range(2 * CHUNK)})
+    files = [(p, p.name) for p in sorted(tmp_path.glob("*.tf"))]
+    background = BackgroundValidation(files, jobs=2, must_parse=mentions_iam_resource)
+    try:
+        last, rel = files[-1]  # the workers start from the far end
+        deadline = time.monotonic() + 60
+        sent = background.parsed(last)
+        while sent is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+            sent = background.parsed(last)
+        assert sent is not None
+        assert sent == parse_file(last, rel)
+        assert sent.blocks[0].attributes["policy"].expr.data == "expr_term"
+    finally:
+        background.results()
+    assert multiprocessing.active_children() == []

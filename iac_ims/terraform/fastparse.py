@@ -1086,6 +1086,14 @@ def _shared_tokens(toks: list, types: list) -> list:
     return [t if kind == "WORD" or t is None else shared((t.type, t.value), t) for t, kind in zip(toks, types)]
 
 
+def shared_token(type_: str, value: str) -> Token:
+    """The shared token of this type and text (one is made if there is none yet)."""
+    token = _SHARED.get((type_, value))
+    if token is None:
+        token = _SHARED.setdefault((type_, value), Token(type_, value))
+    return token
+
+
 def token_end_line(token: Token) -> int:
     """The last line of a token, not counting the newline a heredoc token ends with."""
     end = token.end_line

@@ -702,6 +702,7 @@ class Loader:
         self.allowed_roots: list[Path] = []
         self._file_cache: dict[Path, Any] = {}
         self._instances_left = MAX_TOTAL_INSTANCES
+        self._background: Any = None  # the worker processes of the current load, if any
 
     def take_instances(self, count: int) -> bool:
         """Reserve `count` instances from the scan's budget; False when it would run out."""
@@ -733,13 +734,17 @@ class Loader:
             headers = lexical_headers(text) if text is not None else set()
             self.source_files[path] = SourceFile(path, rel, text, error, headers,
                                                  digest=None if data is None else content_digest(data))
+            if self._background is not None:
+                self._background.reached(path)
             if self.progress is not None:
                 self.progress(len(self.source_files), len(self.parsed))
         return self.source_files[path]
 
     def parse(self, source_file: SourceFile) -> ParsedFile:
         if source_file.parsed is None:
-            source_file.parsed = parse_source(source_file.path, source_file.rel, source_file.text, source_file.error)
+            sent = self._background.parsed(source_file.path) if self._background is not None else None
+            source_file.parsed = sent or parse_source(source_file.path, source_file.rel, source_file.text,
+                                                      source_file.error)
             source_file.text = None  # the blocks are what is needed from now on
             self.parsed[source_file.path] = source_file.parsed
             if self.progress is not None:
@@ -856,7 +861,7 @@ class Loader:
         depends on are left to `LoadResult.complete_syntax_checks`, so that worker processes
         go on with them while the caller works with the result."""
         roots = [Path(os.path.realpath(p)) for p in scan_paths]
-        background = self._start_background_validation(roots)
+        background = self._background = self._start_background_validation(roots)
         try:
             for scan_path in roots:
                 if scan_path.is_file():
@@ -879,6 +884,7 @@ class Loader:
         try:
             self.check_unparsed(background.results() if background else {})
         finally:
+            self._background = None
             if background:
                 background.close()
 
