@@ -83,4 +83,10 @@ def relevant_types_pattern() -> re.Pattern[str]:
     return re.compile("|".join(sorted(map(re.escape, relevant_types()), key=len, reverse=True)))
 
 
+@functools.lru_cache(maxsize=1)
+def relevant_type_fragments() -> tuple[str, ...]:
+    """Substrings one of which every relevant type contains (its service segment, `_identity_`)."""
+    return tuple(sorted({"_" + t.split("_")[1] + "_" for t in relevant_types()}))
+
+
 PRINCIPAL_KINDS = frozenset({GROUP, USER, AGENCY})

@@ -58,28 +58,30 @@ def _eval_json_value(value: Any, ctx: Any, depth: int) -> Any:
 # ---- module sources ---------------------------------------------------------------------
 
 
+# Both match from the newline before a line (the text is given a leading one): a literal first
+# character lets the regex engine skip ahead, where `^` with re.M tries every position.
 _HEADER = re.compile(
-    r'^[ \t]*(resource|data|variable|output|module|locals)\b[ \t]*'
-    r'(?:"([^"\n]*)"|([A-Za-z_][\w-]*))?[ \t]*(?:"([^"\n]*)"|([A-Za-z_][\w-]*))?[ \t]*\{', re.M)
+    r'\n[ \t]*(resource|data|variable|output|module|locals)\b[ \t]*'
+    r'(?:"([^"\n]*)"|([A-Za-z_][\w-]*))?[ \t]*(?:"([^"\n]*)"|([A-Za-z_][\w-]*))?[ \t]*\{')
 
 
-_LOOSE_HEADER = re.compile(r"^[ \t]*(?:resource|data|variable|output|module|locals)\b", re.M)
+_LOOSE_HEADER = re.compile(r"\n[ \t]*(?:resource|data|variable|output|module|locals)\b")
 UNCERTAIN = ("?",)  # a header-like line the scan could not read: look inside when in doubt
 
 
 def lexical_headers(text: str) -> set[tuple[str, ...]]:
     """What a file declares, read from its block headers without parsing it."""
     found: set[tuple[str, ...]] = set()
-    header = _HEADER.match
-    for loose in _LOOSE_HEADER.finditer(text):  # one scan of the text; the full pattern only where it may match
-        match = header(text, loose.start())
-        if match is None:
-            found.add(UNCERTAIN)
-            continue
-        kind = match.group(1)
-        first = match.group(2) if match.group(2) is not None else match.group(3)
-        second = match.group(4) if match.group(4) is not None else match.group(5)
-        found.add(tuple(x for x in (kind, first, second) if x is not None))
+    text = "\n" + text
+    strict = 0
+    for match in _HEADER.finditer(text):
+        strict += 1
+        kind, quoted, bare, quoted2, bare2 = match.groups()
+        first = quoted if quoted is not None else bare
+        second = quoted2 if quoted2 is not None else bare2
+        found.add((kind,) if first is None else (kind, first) if second is None else (kind, first, second))
+    if len(_LOOSE_HEADER.findall(text)) != strict:
+        found.add(UNCERTAIN)
     return found
 
 
