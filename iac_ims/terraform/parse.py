@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import signal
+import stat
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -102,14 +104,18 @@ def read_source(path: Path, rel: str) -> tuple[str | None, Diagnostic | None]:
 def read_source_bytes(path: Path, rel: str) -> tuple[bytes | None, Diagnostic | None]:
     """The bytes of a Terraform file, or the IMS900 that says why it is not read."""
     try:
-        if not path.is_file():
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
             return None, _error(rel, "not a regular file")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, _error(rel, f"file is too large to scan ({size} bytes; limit {MAX_FILE_BYTES})")
-        return path.read_bytes(), None
+        if info.st_size > MAX_FILE_BYTES:
+            return None, _error(rel, f"file is too large to scan ({info.st_size} bytes; limit {MAX_FILE_BYTES})")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         return None, _error(rel, f"cannot read file: {exc.strerror or exc}")
+    if len(data) > MAX_FILE_BYTES:  # it grew after the stat
+        return None, _error(rel, f"file is too large to scan (over {MAX_FILE_BYTES} bytes)")
+    return data, None
 
 
 def decode_source(data: bytes, rel: str) -> tuple[str | None, Diagnostic | None]:
