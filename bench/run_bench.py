@@ -2,7 +2,7 @@
 """Benchmark iac-ims against its baselines on the synthetic corpus, in one run.
 
 usage: python bench/run_bench.py [--sizes 500,2000,8000] [--roles 10000] [--repeat 5] [--skip-hcl2]
-                                 [--generator ../shared/bench/gen_corpus.py] [--work bench/out]
+                                 [--checkov-repeat 1] [--generator ../shared/bench/gen_corpus.py] [--work bench/out]
 
 For each corpus size it generates the corpus (deterministic), then measures, medians of
 --repeat runs on the same machine in the same run:
@@ -109,6 +109,8 @@ def main() -> None:
     parser.add_argument("--work", default=str(REPO / "bench" / "out"))
     parser.add_argument("--skip-hcl2", action="store_true", help="skip the python-hcl2 baseline (slow)")
     parser.add_argument("--roles", default="", help="comma-separated role counts: repositories of N custom roles")
+    parser.add_argument("--checkov-repeat", type=int, default=1,
+                        help="Checkov runs per corpus, median taken (each takes minutes; 0 skips Checkov)")
     args = parser.parse_args()
 
     work = Path(args.work)
@@ -146,14 +148,13 @@ def main() -> None:
         if not args.skip_hcl2:
             hcl2_all = [sys.executable, "-c", HCL2_ALL, str(corpus)]
             row["hcl2_s"], row["hcl2_rss_mb"] = median_run(hcl2_all, env, min(args.repeat, 3))
-        if checkov:
-            started = time.perf_counter()
-            subprocess.run([checkov, "-d", str(corpus), "--framework", "terraform", "--quiet"],
-                           capture_output=True)
-            row["checkov_s"] = time.perf_counter() - started
+        if checkov and args.checkov_repeat > 0:
+            checkov_scan = [checkov, "-d", str(corpus), "--framework", "terraform", "--quiet"]
+            row["checkov_s"], row["checkov_rss_mb"] = median_run(checkov_scan, env, args.checkov_repeat)
         shutil.rmtree(cache, ignore_errors=True)
         rows.append(row)
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; medians of {args.repeat}")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; medians of {args.repeat} "
+          f"(python-hcl2: {min(args.repeat, 3)}, Checkov: {args.checkov_repeat})")
     header = "files   MB  cold s  cold MB  warm s  hcl2-all s  checkov s  hcl2/cold  checkov/cold"
     print(header)
     for row in rows:
