@@ -88,7 +88,7 @@ class Analysis:
 
 def mentions_iam_resource(text: str) -> bool:
     """Whether a file names a resource type the IAM layer reads (it is then parsed at once)."""
-    from iac_ims.iam.resources import relevant_types_pattern, relevant_type_fragments
+    from iac_ims.iam.resources import relevant_type_fragments, relevant_types_pattern
 
     # most files name no IAM type: plain substring searches say so faster than the pattern
     return any(f in text for f in relevant_type_fragments()) and relevant_types_pattern().search(text) is not None
@@ -106,8 +106,12 @@ def analyse(paths: Sequence[str | Path], options: ScanOptions, defer_syntax_chec
                     must_parse=None if options.full_parse else mentions_iam_resource, progress=options.progress,
                     jobs=options.jobs)
     loaded = loader.load([Path(p) for p in paths], defer_syntax_checks)
-    model = build_model(loaded.instances, catalog)
-    graph = IamGraph(model, catalog)
+    try:
+        model = build_model(loaded.instances, catalog)
+        graph = IamGraph(model, catalog)
+    except BaseException:
+        loaded.complete_syntax_checks()  # the workers stop before the error goes up
+        raise
     return Analysis(loaded, model, graph, catalog)
 
 

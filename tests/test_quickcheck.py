@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from test_fastparse import _EXPR, _bodies, lark_parse
 
 from iac_ims.terraform.parse import parse_hcl_tree, syntax_error

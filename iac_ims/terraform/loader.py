@@ -744,9 +744,12 @@ class Loader:
 
     def parse(self, source_file: SourceFile) -> ParsedFile:
         if source_file.parsed is None:
-            sent = self._background.parsed(source_file.path) if self._background is not None else None
-            source_file.parsed = sent or parse_source(source_file.path, source_file.rel, source_file.text,
-                                                      source_file.error)
+            sent = None  # blocks a worker process already built from the same file
+            if self._background is not None and source_file.error is None:
+                sent = self._background.parsed(source_file.path)
+            if sent is None:
+                sent = parse_source(source_file.path, source_file.rel, source_file.text, source_file.error)
+            source_file.parsed = sent
             source_file.text = None  # the blocks are what is needed from now on
             self.parsed[source_file.path] = source_file.parsed
             if self.progress is not None:

@@ -266,8 +266,8 @@ def parse_hcl_tree(text: str, rel: str, check_only: bool = False) -> tuple[Any, 
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
     try:
-        with _time_limit(PARSE_TIMEOUT_S):
-            return parse_or_fallback(text, hcl_parser, lean=True, share=not check_only), None  # Lark only where the fast parser declines
+        with _time_limit(PARSE_TIMEOUT_S):  # Lark only where the fast parser declines
+            return parse_or_fallback(text, hcl_parser, lean=True, share=not check_only), None
     except ParseTimeout:
         return None, _error(rel, f"parsing took longer than {PARSE_TIMEOUT_S:g} s (malformed input?); file skipped")
     except UnexpectedToken as exc:
