@@ -181,7 +181,7 @@ def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, .
         from iac_ims.pipeline import scan as run_scan
 
         from iac_ims.progress import Progress
-        from iac_ims.terraform.validate import default_jobs
+        from iac_ims.terraform.workers import default_jobs
 
         with Progress(enabled=not quiet) as progress:
             report = run_scan(chosen, _scan_options(settings, progress=progress.tick, use_cache=not no_cache,

@@ -76,14 +76,14 @@ def test_worker_sends_the_blocks_the_main_process_would_build(tmp_path: Path) ->
 
     from iac_ims.pipeline import mentions_iam_resource
     from iac_ims.terraform.parse import parse_file
-    from iac_ims.terraform.validate import CHUNK, BackgroundValidation
+    from iac_ims.terraform.workers import CHUNK, BackgroundWorkers
 
     role = ('resource "huaweicloud_identity_role" "r{n}" {{\n  name = "r{n}"\n  type = "XA"\n'
             '  policy = jsonencode({{ Version = "1.1", Statement = [{{ Effect = "Allow", '
             'Action = ["ims:images:list"] }}] }})  # role {n}\n}}\n')
     write_tree(tmp_path, {f"f{n:03}.tf": role.format(n=n) for n in range(2 * CHUNK)})
     files = [(p, p.name) for p in sorted(tmp_path.glob("*.tf"))]
-    background = BackgroundValidation(files, jobs=2, must_parse=mentions_iam_resource)
+    background = BackgroundWorkers(files, jobs=2, must_parse=mentions_iam_resource)
     try:
         last, rel = files[-1]  # the workers start from the far end
         deadline = time.monotonic() + 60

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_fastparse import _EXPR, _bodies, lark_parse
 
 from iac_ims.terraform.parse import parse_hcl_tree, syntax_error
@@ -79,6 +80,7 @@ def test_plain_terraform_is_recognised():
     "a {\n}\n}\n",
     "a = 1 }\n",
     "a = b && # c\n",
+    "a = !-1\n",  # `!` then a unary minus
     "a = [b +]\n",
     "a = \n",
     "a == 1\n",
@@ -172,6 +174,46 @@ def test_random_expressions(expr):
     text = "x = " + expr + "\n"
     if certainly_valid(text):
         assert lark_parse(text) is not None, text
+
+
+def _near_subset_expressions():
+    """Expressions built from the pieces the check recognises, glued with and without blanks, so
+    that many are recognised and many are near misses."""
+    gap = st.sampled_from(["", " ", " ", "  ", "\t"])
+    atom = st.sampled_from([
+        "a", "b_c", "x-y", "a-", "in", "for", "true", "null", "nullable", "each.value", "count.index",
+        "var.azs[0]", "a.0", "a.0.1", "a[*].id", "a.*.b", "a[count.index]", 'a["k"]', "0", "7", "-1", "-12",
+        "1.5", "-1.5", "1.", "1e3", '"s"', '"${var.x}-y"', '"a\\"b"', '"$x"', '"%"', '""',
+    ])
+
+    def extend(children):
+        return st.one_of(
+            st.builds(_cat, children, gap, st.sampled_from(["+", "-", "*", "/", "%", "==", "!=", "<", ">", "<=",
+                                                              ">=", "&&", "||", "!"]), gap, children),
+            st.builds(_cat, st.sampled_from(["!", "-", "! ", "- "]), children),
+            st.builds(lambda f, g, args, t: f + "(" + g + ("," + g).join(args) + t + ")",
+                      st.sampled_from(["f", "merge", "in"]), gap, st.lists(children, max_size=3),
+                      st.sampled_from(["", ",", " "])),
+            st.builds(lambda g, items, t: "[" + g + ("," + g).join(items) + t + "]", gap,
+                      st.lists(children, max_size=3), st.sampled_from(["", ",", " "])),
+            st.builds(lambda g, items: "{" + g + ", ".join(f"{k}{g}{sep}{g}{v}" for k, sep, v in items) + g + "}",
+                      gap, st.lists(st.tuples(st.sampled_from(["a", '"k"', "in", "b-c"]),
+                                              st.sampled_from(["=", ":", "=="]), children), max_size=3)),
+            st.builds(lambda g, e: "(" + g + e + g + ")", gap, children),
+            st.builds(_cat, children, st.sampled_from([".b", "[0]", ".0", "[*]", ".*", "x", "-", "."])),
+        )
+
+    return st.recursive(atom, extend, max_leaves=6)
+
+
+def _cat(*parts: str) -> str:
+    return "".join(parts)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_near_subset_expressions(), st.sampled_from(["", " # c", " // c", ",", " }"]))
+def test_near_subset_expressions(expr, tail):
+    assert_sound("x = " + expr + tail + "\n")
 
 
 def test_syntax_error_uses_it_and_still_reports_errors():

@@ -794,15 +794,16 @@ class Loader:
                     "the configuration, and only the first declaration is read",
                     file=duplicate.file, line=duplicate.line, end_line=duplicate.end_line))
 
-    def _start_background_validation(self, roots: list[Path]) -> Any:
-        """Worker processes check the files the pre-filter will most likely leave unparsed."""
+    def _start_background_workers(self, roots: list[Path]) -> Any:
+        """Worker processes that parse IAM files ahead of this process and check the syntax of
+        the others (see workers.py); None with a single job or a full parse."""
         if self.jobs < 2 or self.must_parse is None:
             return None
-        from iac_ims.terraform.validate import BackgroundValidation
+        from iac_ims.terraform.workers import BackgroundWorkers
 
         files = [(path, self.rel(path, root)) for root in roots if root.is_dir()
                  for module_dir in walk_module_dirs(root) for path in module_dir.files]
-        return BackgroundValidation(files, self.jobs, self.must_parse)
+        return BackgroundWorkers(files, self.jobs, self.must_parse)
 
     def read_file(self, path: str, module: ModuleInstance, origin: Block | None) -> Any:
         """`file()` and `templatefile()`: only inside the scanned tree; content never reported."""
@@ -866,7 +867,7 @@ class Loader:
         depends on are left to `LoadResult.complete_syntax_checks`, so that worker processes
         go on with them while the caller works with the result."""
         roots = [Path(os.path.realpath(p)) for p in scan_paths]
-        background = self._background = self._start_background_validation(roots)
+        background = self._background = self._start_background_workers(roots)
         try:
             for scan_path in roots:
                 if scan_path.is_file():

@@ -52,7 +52,8 @@ def _expression(inner: str | None) -> str:
             rf"\({element}\)",
             *terms,
         ]
-    term = rf"(?:!?+(?:{'|'.join(terms)}))"
+    # `!` takes a term, and `-1` after it is two tokens (a unary minus): `!-1` is not HCL
+    term = rf"(?:(?:!(?!-))?+(?:{'|'.join(terms)}))"
     # an operator must be followed by what can start a term: a dangling one is then never accepted
     # (nothing that may follow an expression starts like a term)
     return rf"(?:{term}(?:[ \t]++{_OPERATOR}[ \t]++(?=[A-Za-z0-9_\"(\[{{!-])|{_EXPRESSION_END}))++"

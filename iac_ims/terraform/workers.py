@@ -61,7 +61,7 @@ def _register_tree_reducer() -> None:
     ForkingPickler.register(Token, lambda token: (shared_token, (token.type, token.value)))
 
 
-class BackgroundValidation:
+class BackgroundWorkers:
     """Starts `jobs - 1` worker processes on the files, last chunk first."""
 
     def __init__(self, files: Sequence[tuple[Path, str]], jobs: int, must_parse: Callable[[str], bool] | None):
