@@ -97,3 +97,27 @@ def test_worker_sends_the_blocks_the_main_process_would_build(tmp_path: Path) ->
     finally:
         background.results()
     assert multiprocessing.active_children() == []
+
+
+def _failing_work(*_args: object) -> None:
+    raise RuntimeError("a bug in a worker")
+
+
+def test_failing_workers_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that fails (a bug, a killed process) costs time, never findings: the main
+    process parses and checks the files it did not get answers for."""
+    from iac_ims.terraform import workers
+
+    files = {f"net{n:02}.tf": f'resource "huaweicloud_vpc" "v{n}" {{\n  name = "v{n}"\n}}\n' for n in range(70)}
+    files["broken.tf"] = 'resource "huaweicloud_vpc" "x" {\n  name = = 1\n}\n'
+    files["iam.tf"] = ('resource "huaweicloud_identity_role" "r" {\n  name = "r"\n  type = "AX"\n'
+                       '  policy = jsonencode({ Version = "1.1", Statement = [{ Effect = "Allow", '
+                       'Action = ["ims:images:list"] }] })\n}\n')
+    write_tree(tmp_path, files)
+    as_json = lambda report: json.dumps([f.to_json() for f in report.findings], sort_keys=True)  # noqa: E731
+    expected = as_json(scan([tmp_path], ScanOptions(jobs=1)))
+    assert '"IMS900"' in expected and '"IMS104"' in expected
+
+    monkeypatch.setattr(workers, "_work", _failing_work)  # the workers are forked: they run this one
+    assert as_json(scan([tmp_path], ScanOptions(jobs=2))) == expected
+    assert multiprocessing.active_children() == []
