@@ -94,8 +94,10 @@ def mentions_iam_resource(text: str) -> bool:
     return any(f in text for f in relevant_type_fragments()) and relevant_types_pattern().search(text) is not None
 
 
-def analyse(paths: Sequence[str | Path], options: ScanOptions, defer_syntax_checks: bool = False) -> Analysis:
-    """`defer_syntax_checks`: see Loader.load; the caller completes them (`load.complete_syntax_checks`)."""
+def analyse(paths: Sequence[str | Path], options: ScanOptions, defer_syntax_checks: bool = False,
+            content_digests: bool = False) -> Analysis:
+    """`defer_syntax_checks`: see Loader.load; the caller completes them (`load.complete_syntax_checks`).
+    `content_digests`: the files' content hashes are wanted (for the scan cache)."""
     from iac_ims.catalog import load_catalog
     from iac_ims.graph import IamGraph
     from iac_ims.iam.adapter import build_model
@@ -104,7 +106,7 @@ def analyse(paths: Sequence[str | Path], options: ScanOptions, defer_syntax_chec
     catalog = load_catalog(tuple(options.catalog_files))
     loader = Loader(variables=options.variables, var_files=[Path(p) for p in options.var_files],
                     must_parse=None if options.full_parse else mentions_iam_resource, progress=options.progress,
-                    jobs=options.jobs)
+                    jobs=options.jobs, content_digests=content_digests)
     loaded = loader.load([Path(p) for p in paths], defer_syntax_checks)
     try:
         model = build_model(loaded.instances, catalog)
@@ -144,7 +146,7 @@ def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> 
         stored = scan_cache.load(cache_key, scan_cache.path_list(paths))
         if stored is not None:
             return _report_from_json(stored, time.perf_counter() - started)
-    analysis = analyse(paths, options, defer_syntax_checks=True)
+    analysis = analyse(paths, options, defer_syntax_checks=True, content_digests=cache_key is not None)
     ctx = CheckContext(analysis.model, analysis.graph, analysis.catalog,
                        diagnostics=[*analysis.load.diagnostics, *analysis.model.diagnostics],
                        config_intents=options.intents)

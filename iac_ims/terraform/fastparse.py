@@ -122,11 +122,11 @@ _HEREDOC = re.compile(LARK_TERMINALS["HEREDOC_TEMPLATE"])
 _TEMPLATE_STRING = re.compile(LARK_TERMINALS["TEMPLATE_STRING"])
 _NAME_TAIL = re.compile("[a-zA-Z0-9_-]*")
 _NEWLINE = re.compile("\n[ \t]*")
-_BLANKS = re.compile("[ \t\r]*")
 _AFTER_DOT_INT = re.compile("[ \t\r]*(" + LARK_TERMINALS["INT_LITERAL"] + ")")
 # A whole quoted string without `$`, `%`, a newline or an invalid escape: DBLQUOTE
 # [STRING_CHARS] DBLQUOTE (STRING_CHARS then takes all of its text, as in Lark).
-_SIMPLE_STRING = re.compile('"(?:[^"\\\\$%\\n]|\\\\.)*"')
+SIMPLE_STRING = '"(?:[^"\\\\$%\\n]|\\\\.)*+"'
+_SIMPLE_STRING = re.compile(SIMPLE_STRING)
 
 (_C_WS, _C_NL, _C_NAME, _C_QUOTE, _C_EQ, _C_SINGLE, _C_DOT, _C_LSQB, _C_COLON, _C_NUM, _C_LT, _C_HASH,
  _C_SLASH, _C_BSLASH, _C_TWO) = range(15)
@@ -209,7 +209,6 @@ def _tokenize(text: str) -> tuple[list, list]:
     strmatch = _STRING.match
     name_tail = _NAME_TAIL.match
     newline = _NEWLINE.match
-    blanks = _BLANKS.match
     simple_string = _SIMPLE_STRING.match
     classes = _CLASS
     single = _SINGLE
@@ -248,7 +247,9 @@ def _tokenize(text: str) -> tuple[list, list]:
         cls = classes.get(ch)
         ws = pos
         if cls == C_WS:  # ignored blanks ([ \t\r]+); the text ends with "\n", so this stops
-            pos = blanks(text, pos + 1).end()
+            pos += 1
+            while text[pos] in " \t\r":
+                pos += 1
             ch = text[pos]
             cls = classes.get(ch)
         if cls == C_NAME:
@@ -521,6 +522,13 @@ def _parse(toks: list, types: list, lean: bool = False, share: bool = True) -> T
         def lines(first, end):
             return None
 
+    def take(ch, i, kind):
+        """The token `kind` at i, appended to ch; the position after it (else a syntax error)."""
+        if types[i] != kind:
+            fail(i)
+        ch.append(toks[i])
+        return i + 1
+
     def attr_name(i):
         tok = toks[i]
         if types[i] == "NAME":
@@ -592,10 +600,7 @@ def _parse(toks: list, types: list, lean: bool = False, share: bool = True) -> T
         e, i = expression(i, d + 1)
         ch.append(e)
         i = opt_nl(ch, i)
-        if types[i] != "COLON":
-            fail(i)
-        ch.append(toks[i])
-        i += 1
+        i = take(ch, i, "COLON")
         i = opt_nl(ch, i)
         e, i = expression(i, d + 1)
         ch.append(e)
@@ -746,10 +751,8 @@ def _parse(toks: list, types: list, lean: bool = False, share: bool = True) -> T
         e, i = expression(i, d + 1)
         ch.append(e)
         i = opt_nl(ch, i)
-        if types[i] != "RSQB":
-            fail(i)
-        ch.append(toks[i])
-        return T("braces_index", ch), i + 1
+        i = take(ch, i, "RSQB")
+        return T("braces_index", ch), i
 
     def name_only(i):
         """An identifier where the lexer state accepts NAME and no keyword (after FOR of a for
@@ -771,19 +774,14 @@ def _parse(toks: list, types: list, lean: bool = False, share: bool = True) -> T
             ch.append(toks[i + 2])
             ch.append(name_only(i + 3))
             i += 4
-        if types[i] != "LPAR":
-            fail(i)
-        ch.append(toks[i])
-        i += 1
+        i = take(ch, i, "LPAR")
         i = opt_nl(ch, i)
         if types[i] != "RPAR":
             a, i = arguments(i, d)
             ch.append(a)
             i = opt_nl(ch, i)
-        if types[i] != "RPAR":
-            fail(i)
-        ch.append(toks[i])
-        return T("function_call", ch), i + 1
+        i = take(ch, i, "RPAR")
+        return T("function_call", ch), i
 
     def arguments(i, d):
         # expression (nlc? COMMA nlc? expression)* (COMMA | ELLIPSIS)? nlc?
@@ -891,10 +889,7 @@ def _parse(toks: list, types: list, lean: bool = False, share: bool = True) -> T
         e, i = expression(i, d + 1)
         ch.append(e)
         i = opt_nl(ch, i)
-        if types[i] != "COLON":
-            fail(i)
-        ch.append(toks[i])
-        i += 1
+        i = take(ch, i, "COLON")
         i = opt_nl(ch, i)
         return T("for_intro", ch), i
 
@@ -924,10 +919,8 @@ def _parse(toks: list, types: list, lean: bool = False, share: bool = True) -> T
             node, i = for_cond(i, d)
             ch.append(node)
             i = opt_nl(ch, i)
-        if types[i] != "RSQB":
-            fail(i)
-        ch.append(toks[i])
-        return T("for_tuple_expr", ch), i + 1
+        i = take(ch, i, "RSQB")
+        return T("for_tuple_expr", ch), i
 
     def for_object(ch, i, d):
         # LBRACE nlc? for_intro nlc? expression FOR_OBJECT_ARROW nlc? expression nlc? ELLIPSIS? nlc?
@@ -937,10 +930,7 @@ def _parse(toks: list, types: list, lean: bool = False, share: bool = True) -> T
         i = opt_nl(ch, i)
         e, i = expression(i, d + 1)
         ch.append(e)
-        if types[i] != "FOR_OBJECT_ARROW":
-            fail(i)
-        ch.append(toks[i])
-        i += 1
+        i = take(ch, i, "FOR_OBJECT_ARROW")
         i = opt_nl(ch, i)
         e, i = expression(i, d + 1)
         ch.append(e)
@@ -953,10 +943,8 @@ def _parse(toks: list, types: list, lean: bool = False, share: bool = True) -> T
             node, i = for_cond(i, d)
             ch.append(node)
             i = opt_nl(ch, i)
-        if types[i] != "RBRACE":
-            fail(i)
-        ch.append(toks[i])
-        return T("for_object_expr", ch), i + 1
+        i = take(ch, i, "RBRACE")
+        return T("for_object_expr", ch), i
 
     def string(i, d):
         ch = [toks[i]]
@@ -1014,10 +1002,8 @@ def _parse(toks: list, types: list, lean: bool = False, share: bool = True) -> T
         if types[i] == "STRIP_MARKER":
             ch.append(toks[i])
             i += 1
-        if types[i] != "RBRACE":
-            fail(i)
-        ch.append(toks[i])
-        return T(rule, ch), i + 1
+        i = take(ch, i, "RBRACE")
+        return T(rule, ch), i
 
     try:
         b, i = body(0, 0)
@@ -1077,21 +1063,25 @@ def forget_shared_tokens() -> None:
     _SHARED.clear()
 
 
+def _sharing() -> Callable[[tuple[str, str], Token], Token]:
+    """`(key, token)` -> the shared token for key (`token` when it is the first); the table is
+    emptied when it has grown too large (trees keep the tokens they use)."""
+    if len(_SHARED) > MAX_SHARED_TOKENS:
+        _SHARED.clear()
+    return _SHARED.setdefault
+
+
 def _shared_tokens(toks: list, types: list) -> list:
     """The token list with equal tokens replaced by one shared token.  Keyword-spelled NAMEs
     ("WORD") are left alone: the parser gives them their type in place."""
-    if len(_SHARED) > MAX_SHARED_TOKENS:
-        _SHARED.clear()
-    shared = _SHARED.setdefault
+    shared = _sharing()
     return [t if kind == "WORD" or t is None else shared((t.type, t.value), t) for t, kind in zip(toks, types)]
 
 
 def shared_token(type_: str, value: str) -> Token:
     """The shared token of this type and text (one is made if there is none yet)."""
     token = _SHARED.get((type_, value))
-    if token is None:
-        token = _SHARED.setdefault((type_, value), Token(type_, value))
-    return token
+    return _sharing()((type_, value), Token(type_, value)) if token is None else token
 
 
 def token_end_line(token: Token) -> int:
@@ -1102,9 +1092,7 @@ def token_end_line(token: Token) -> int:
 
 def lean_tree(tree: Tree) -> Tree:
     """Lark's tree made lean in place (what `fast_parse(text, lean=True)` returns)."""
-    if len(_SHARED) > MAX_SHARED_TOKENS:
-        _SHARED.clear()
-    shared = _SHARED.setdefault
+    shared = _sharing()
     stack = [tree]
     pop, push = stack.pop, stack.append
     while stack:

@@ -93,9 +93,17 @@ class SourceFile:
     rel: str
     text: str | None
     error: Diagnostic | None
-    headers: set[tuple[str, ...]]
     parsed: ParsedFile | None = None
-    digest: str | None = None  # content hash of the bytes read (None: not read), for the scan cache
+    digest: str | None = None  # content hash of the bytes read, when the scan cache wants it
+    _headers: set[tuple[str, ...]] | None = field(default=None, repr=False)
+
+    @property
+    def headers(self) -> set[tuple[str, ...]]:
+        """What the file declares, from its block headers; asked only of files not parsed (yet),
+        so a file parsed at once is never scanned for them."""
+        if self._headers is None:
+            self._headers = lexical_headers(self.text) if self.text is not None else set()
+        return self._headers
 
 
 class ModuleSource:
@@ -686,9 +694,11 @@ class Loader:
 
     def __init__(self, variables: dict[str, Any] | None = None, var_files: Iterable[Path] = (),
                  must_parse: Callable[[str], bool] | None = None, progress: Callable[[int, int], None] | None = None,
-                 jobs: int = 1):
+                 jobs: int = 1, content_digests: bool = False):
         """`must_parse(text)`: whether a file can matter to the caller and is parsed at once;
-        None parses every file (a full syntax check of the whole tree)."""
+        None parses every file (a full syntax check of the whole tree).  `content_digests`: hash
+        each file's bytes as it is read (for the scan cache)."""
+        self.content_digests = content_digests
         self.cli_variables = variables or {}
         self.var_files = [Path(p) for p in var_files]
         self.must_parse = must_parse
@@ -733,9 +743,8 @@ class Loader:
             text = None
             if data is not None:
                 text, error = decode_source(data, rel)
-            headers = lexical_headers(text) if text is not None else set()
-            self.source_files[path] = SourceFile(path, rel, text, error, headers,
-                                                 digest=None if data is None else content_digest(data))
+            digest = content_digest(data) if data is not None and self.content_digests else None
+            self.source_files[path] = SourceFile(path, rel, text, error, digest=digest)
             if self._background is not None:
                 self._background.reached(path)
             if self.progress is not None:

@@ -19,14 +19,15 @@ from __future__ import annotations
 import functools
 import re
 
+from iac_ims.terraform.fastparse import KEYWORDS, LARK_TERMINALS, SIMPLE_STRING
+
 NESTING = 2  # brackets nested deeper than this in one expression: not recognised
 
-_KEYWORDS = "in|for|if|for_each|else|endif|endfor|true|false|null"
-_NAME = r"[A-Za-z_][A-Za-z0-9_-]*+"
-_PLAIN_NAME = rf"(?!(?:{_KEYWORDS})(?![A-Za-z0-9_-])){_NAME}"  # a NAME token that is not a keyword
+_NAME = LARK_TERMINALS["NAME"] + "+"  # possessive: a NAME token is as long as it can be
+_PLAIN_NAME = rf"(?!(?:{'|'.join(KEYWORDS)})(?![A-Za-z0-9_-])){_NAME}"  # a NAME token that is not a keyword
 _COMMENT = r"(?:#[^\n]*+|//[^\n]*+)"
 _END_OF_LINE = rf"[ \t]*+{_COMMENT}?+\n"
-_PLAIN_STRING = r'"(?:[^"\\$%\n]|\\[^\n])*+"'  # no interpolation, no directive
+_PLAIN_STRING = SIMPLE_STRING  # no interpolation, no directive
 _NUMBER = r"-?+[0-9]++(?:\.[0-9]++)?+(?![A-Za-z0-9_.-])"
 _LITERAL = r"(?:true|false|null)(?![A-Za-z0-9_.-])"
 # a reference: a name, then attributes, numeric attributes, splats and simple indexes
