@@ -43,7 +43,7 @@ RULE_IDS = (
     [f"IMS10{i}" for i in range(8)]
     + [f"IMS20{i}" for i in range(5)]
     + [f"IMS30{i}" for i in range(8)]
-    + ["IMS900", "IMS901", "IMS902"]
+    + ["IMS205", "IMS900", "IMS901", "IMS902", "IMS903"]
 )
 
 OBS_TA = [["Tenant Administrator"]]
@@ -249,24 +249,47 @@ def test_system_roles(cat):
 # -------------------------------------------------------------------- rules
 
 
-def test_every_rule_has_metadata(cat):
-    ids = set(RULE_IDS)
-    if INTERFACE_MD.is_file():
-        ids |= set(re.findall(r"`(IMS\d{3})`", INTERFACE_MD.read_text(encoding="utf-8")))
-    assert ids <= set(cat.rules)
-    for rid in ids:
-        rule = cat.rule(rid)
-        assert rule.severity in ("error", "warning", "info")
-        assert rule.title and rule.rationale and rule.remediation
-        assert "\n" not in rule.rationale
-        assert rule.family == {"1": "policy", "2": "scope", "3": "intent", "9": "reading"}[rid[3]]
+# Rules the revised interface names that are not built yet, with the issue that builds them.
+# Remove an entry when its issue lands.
+NOT_YET_BUILT = {
+    "IMS308": "issue 14 (the deployer's requirements)",
+    "IMS309": "issue 14 (the deployer's requirements)",
+    "IMS310": "issue 14 (the deployer's requirements)",
+    "IMS311": "issue 14 (the deployer's requirements)",
+    "IMS904": "issue 12 (directives not understood)",
+}
+
+
+def _interface_text() -> str:
+    return INTERFACE_MD.read_text(encoding="utf-8") if INTERFACE_MD.is_file() else ""
+
+
+def _with_pending(ids):
+    return [pytest.param(rid, marks=pytest.mark.xfail(reason=f"not built yet: {NOT_YET_BUILT[rid]}", strict=True))
+            if rid in NOT_YET_BUILT else rid for rid in ids]
+
+
+INTERFACE_RULE_IDS = sorted(set(RULE_IDS) | set(re.findall(r"`(IMS\d{3})`", _interface_text())))
+INTERFACE_SEVERITIES = sorted(set(re.findall(r"`(IMS\d{3})`(?: \(custom roles\))? \[(error|warning|info)\]",
+                                             _interface_text())))
+
+
+@pytest.mark.parametrize("rid", _with_pending(INTERFACE_RULE_IDS))
+def test_every_rule_has_metadata(cat, rid):
+    assert rid in cat.rules
+    rule = cat.rule(rid)
+    assert rule.severity in ("error", "warning", "info")
+    assert rule.title and rule.rationale and rule.remediation
+    assert "\n" not in rule.rationale
+    assert rule.family == {"1": "policy", "2": "scope", "3": "intent", "9": "reading"}[rid[3]]
 
 
 @pytest.mark.skipif(not INTERFACE_MD.is_file(), reason="INTERFACE.md not available")
-def test_default_severities_match_interface(cat):
-    text = INTERFACE_MD.read_text(encoding="utf-8")
-    for rid, severity in re.findall(r"`(IMS\d{3})`(?: \(custom roles\))? \[(error|warning|info)\]", text):
-        assert cat.rule(rid).severity == severity, rid
+@pytest.mark.parametrize("rid,severity", [
+    pytest.param(rid, sev, marks=pytest.mark.xfail(reason=f"not built yet: {NOT_YET_BUILT[rid]}", strict=True))
+    if rid in NOT_YET_BUILT else (rid, sev) for rid, sev in INTERFACE_SEVERITIES])
+def test_default_severities_match_interface(cat, rid, severity):
+    assert cat.rule(rid) is not None and cat.rule(rid).severity == severity, rid
 
 
 # -------------------------------------------------------------------- JSON and text
