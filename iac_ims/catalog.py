@@ -79,15 +79,38 @@ class Service:
 
 
 @dataclass(frozen=True)
+class Dependency:
+    """A role another (RBAC) role needs beside it, or it does not take effect: `scope` "global" =
+    at global-service scope, "same_project" = at the project (or all projects) it is held at."""
+
+    role: str
+    scope: str
+
+
+@dataclass(frozen=True)
 class SystemRole:
     display_name: str
-    name: str | None = None  # internal name, e.g. "te_admin"
+    name: str | None = None  # stable internal name, e.g. "te_admin"
     service: str | None = None
     former_names: tuple[str, ...] = ()  # e.g. "CBR Admin" for "CBR FullAccess"
     allow: tuple[str, ...] = ()  # actions (patterns) the role allows, where known
     deny: tuple[str, ...] = ()  # actions (patterns) the role denies
     actions_known: bool = False  # False: what it grants is not documented -> unknown
     note: str = ""
+    unstable_names: tuple[str, ...] = ()  # `system_all_N`: a system role, but not which one
+    services: tuple[str, ...] = ()  # console services it is listed under
+    kind: str | None = None  # role | policy | identity-policy
+    level: str | None = None  # global | project | all_projects; None: unconfirmed
+    grants: str | None = None  # documented | inferred | unconfirmed
+    depends: tuple[Dependency, ...] = ()
+    sources: tuple[str, ...] = ()
+
+
+# How a name given to IAM relates to the system roles (`Catalog.role_name`).
+DISPLAY_NAME = "display_name"
+INTERNAL_NAME = "internal_name"
+FORMER_NAME = "former_name"
+UNSTABLE_NAME = "unstable_name"
 
 
 @dataclass(frozen=True)
@@ -158,7 +181,21 @@ class Catalog:
 
     def known_role_names(self) -> list[str]:
         """Every name a system role is known by (display, former, internal), for typo detection."""
-        return list(self._role_index)
+        return list(self._role_index) + [n for n in self._unstable_index if n not in self._role_index]
+
+    def role_name(self, name: str) -> tuple[str, SystemRole] | None:
+        """What `name` is to IAM: (DISPLAY_NAME | INTERNAL_NAME | FORMER_NAME, the role), or
+        (UNSTABLE_NAME, a role once listed under it) for a `system_all_N` name, which says that
+        some system role is meant but not which; None for a name no system role has."""
+        role = self._role_index.get(name)
+        if role is not None:
+            if name == role.display_name:
+                return DISPLAY_NAME, role
+            if name == role.name:
+                return INTERNAL_NAME, role
+            return FORMER_NAME, role
+        role = self._unstable_index.get(name)
+        return (UNSTABLE_NAME, role) if role is not None else None
 
     # ---------------------------------------------------------------- rules
     def rule(self, rule_id: str) -> RuleMeta | None:
@@ -204,6 +241,14 @@ class Catalog:
         for role in self.system_roles:
             if role.name:
                 index.setdefault(role.name, role)
+        return index
+
+    @functools.cached_property
+    def _unstable_index(self) -> dict[str, SystemRole]:
+        index: dict[str, SystemRole] = {}
+        for role in self.system_roles:
+            for name in role.unstable_names:
+                index.setdefault(name, role)
         return index
 
 
@@ -536,6 +581,13 @@ def _system_role(raw: dict[str, Any]) -> SystemRole:
         deny=tuple(raw.get("deny", ())),
         actions_known=raw["actions_known"],
         note=raw.get("note", ""),
+        unstable_names=tuple(raw.get("unstable_names", ())),
+        services=tuple(raw.get("services", ())),
+        kind=raw.get("kind"),
+        level=raw.get("level"),
+        grants=raw.get("grants"),
+        depends=tuple(Dependency(d["role"], d["scope"]) for d in raw.get("depends", ())),
+        sources=tuple(raw.get("sources", ())),
     )
 
 
@@ -568,6 +620,7 @@ def _merge(docs: Sequence[_Document]) -> Catalog:
     services: dict[str, Service] = {}
     roles: dict[str, SystemRole] = {}
     rules: dict[str, RuleMeta] = {}
+    role_origin: dict[str, str] = {}
 
     for doc in docs:
         _check_unique(doc, "operations", "id")
@@ -584,6 +637,7 @@ def _merge(docs: Sequence[_Document]) -> Catalog:
             services[raw["name"]] = Service(name=raw["name"], level=raw["level"], title=raw.get("title", ""))
         for raw in doc.data.get("system_roles") or ():
             roles[raw["display_name"]] = _system_role(raw)
+            role_origin[raw["display_name"]] = doc.file
         for raw in doc.data.get("rules") or ():
             rules[raw["id"]] = _rule(raw)
 
@@ -595,11 +649,11 @@ def _merge(docs: Sequence[_Document]) -> Catalog:
         rules=rules,
         sources=tuple(doc.file for doc in docs),
     )
-    _check_references(catalog, op_origin)
+    _check_references(catalog, op_origin, role_origin)
     return catalog
 
 
-def _check_references(catalog: Catalog, op_origin: dict[str, tuple[str, int]]) -> None:
+def _check_references(catalog: Catalog, op_origin: dict[str, tuple[str, int]], role_origin: dict[str, str]) -> None:
     for op in catalog.operations.values():
         file, index = op_origin[op.id]
 
@@ -627,3 +681,9 @@ def _check_references(catalog: Catalog, op_origin: dict[str, tuple[str, int]]) -
                     raise CatalogError(
                         file, key("prerequisites", j, "any_of", k), f"unknown system role {role_name!r}"
                     )
+    for role in catalog.system_roles:
+        for dependency in role.depends:
+            if catalog.system_role(dependency.role) is None:
+                raise CatalogError(role_origin.get(role.display_name, "system_roles"),
+                                   f"system_roles[{role.display_name!r}].depends",
+                                   f"unknown system role {dependency.role!r}")

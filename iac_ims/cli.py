@@ -62,9 +62,9 @@ def _is_number(text: str) -> bool:
 
 
 SETTING_KEYS = ("fail_on", "skip_rules", "only_rules", "severity", "intents", "var_files", "vars", "catalog",
-                "baseline")
+                "baseline", "role_ids")
 DEFAULTS: dict[str, Any] = {"fail_on": "error", "skip_rules": [], "only_rules": [], "severity": {}, "intents": {},
-                            "var_files": [], "vars": {}, "catalog": [], "baseline": None}
+                            "var_files": [], "vars": {}, "catalog": [], "baseline": None, "role_ids": {}}
 # command-line option -> setting key; list options add to the config file's list
 CLI_OPTIONS = {"fail_on": "fail_on", "skip_rule": "skip_rules", "only_rule": "only_rules", "var_file": "var_files",
                "var": "vars", "catalog": "catalog", "baseline": "baseline"}
@@ -122,7 +122,7 @@ def _scan_options(settings: dict[str, Any], **extra: Any) -> Any:
     return ScanOptions(variables=settings["vars"], var_files=settings["var_files"], catalog_files=settings["catalog"],
                        skip_rules=settings["skip_rules"], only_rules=settings["only_rules"],
                        severity=settings["severity"], intents=settings["intents"], baseline=settings["baseline"],
-                       **extra)
+                       role_ids=settings["role_ids"], **extra)
 
 
 def _guarded(run: Any) -> None:

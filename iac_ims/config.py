@@ -25,6 +25,7 @@ SCHEMA: dict[str, Any] = {
         "vars": {"type": "object"},
         "catalog": {"type": "array", "items": {"type": "string"}},
         "baseline": {"type": "string"},
+        "role_ids": {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}},
     },
 }
 

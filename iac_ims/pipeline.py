@@ -26,6 +26,7 @@ class ScanOptions:
     only_rules: list[str] = field(default_factory=list)
     severity: dict[str, str] = field(default_factory=dict)  # per-rule override
     intents: dict[str, list[str]] = field(default_factory=dict)  # address -> operation IDs
+    role_ids: dict[str, str] = field(default_factory=dict)  # literal role ID -> system-role display name
     baseline: str | None = None
     today: _dt.date | None = None
     full_parse: bool = False  # parse every file, not only those IAM blocks can depend on
@@ -109,7 +110,7 @@ def analyse(paths: Sequence[str | Path], options: ScanOptions, defer_syntax_chec
                     jobs=options.jobs, content_digests=content_digests)
     loaded = loader.load([Path(p) for p in paths], defer_syntax_checks)
     try:
-        model = build_model(loaded.instances, catalog)
+        model = build_model(loaded.instances, catalog, role_ids=options.role_ids)
         graph = IamGraph(model, catalog)
     except BaseException:
         loaded.complete_syntax_checks()  # the workers stop before the error goes up

@@ -347,7 +347,7 @@ def test_data_source_with_an_unlisted_literal_name_is_a_resolved_system_role(tmp
     the catalogue does not list; what it grants is unknown, so an intent is IMS305, not IMS300."""
     report = scan_tree(tmp_path, {"main.tf": '''
         data "huaweicloud_identity_role" "smn" {
-          display_name = "SMN FullAccess"
+          display_name = "Acme ImageFactory Operator"
         }
         # iac-ims:intent list_images
         resource "huaweicloud_identity_group" "ops" {

@@ -65,6 +65,19 @@ def on_role(report, rule_id: str, address: str = ROLE):
 
 # ---- IMS100: invalid policy document ----------------------------------------------------------
 
+def sized_document(characters: int, statements: int = 1) -> dict:
+    """A valid policy whose compact JSON (as the provider sends it) is exactly `characters` long."""
+    document = {"Version": "1.1", "Statement": [
+        {"Action": ["ims:images:list"] + [f"ecs:cloudServers:op{i}" for i in range(20)], "Effect": "Allow"}
+        for _ in range(statements)]}
+    actions = document["Statement"][0]["Action"]
+    while characters - len(json.dumps(document, separators=(",", ":"))) > 100:
+        actions.append("ecs:servers:" + "x" * 48)
+    actions[-1] += "x" * (characters - len(json.dumps(document, separators=(",", ":"))))  # cut to size
+    assert len(json.dumps(document, separators=(",", ":"))) == characters
+    return document
+
+
 INVALID_POLICIES = {
     "not_json": heredoc('{ "Version": "1.1", "Statement": [ {"Effect": "Allow", "Action": ["ims:images:list"] ] }'),
     "no_version": heredoc({"Statement": [{"Effect": "Allow", "Action": ["ims:images:list"]}]}),
@@ -78,11 +91,7 @@ INVALID_POLICIES = {
     "action_is_a_string": ('jsonencode({ Version = "1.1", '
                            'Statement = [{ Effect = "Allow", Action = "ims:images:list" }] })'),
     "action_list_holds_a_number": heredoc('{"Version": "1.1", "Statement": [{"Effect": "Allow", "Action": [42]}]}'),
-    "nine_statements": heredoc({"Version": "1.1", "Statement": [
-        {"Effect": "Allow", "Action": [f"ecs:cloudServers:action{i}"]} for i in range(8)
-    ] + [{"Effect": "Allow", "Action": ["ims:images:list"]}]}),
-    "101_actions_in_one_statement": heredoc({"Version": "1.1", "Statement": [
-        {"Effect": "Allow", "Action": ["ims:images:list"] + [f"ecs:cloudServers:op{i}" for i in range(100)]}]}),
+    "over_6144_characters": heredoc(json.dumps(sized_document(6145))),
 }
 
 
@@ -95,8 +104,7 @@ INVALID_SAYS = {
     "effect_permit": "Permit",
     "action_is_a_string": "list",
     "action_list_holds_a_number": "42",
-    "nine_statements": "8",
-    "101_actions_in_one_statement": "100",
+    "over_6144_characters": "6,145 characters",
 }
 
 
@@ -119,12 +127,44 @@ def test_ims100_invalid_policy_document(tmp_path: Path, case: str) -> None:
     ]
   })''',
     heredoc({"Version": "1.1", "Statement": [
-        {"Effect": "Allow", "Action": [f"ecs:cloudServers:op{i}" for i in range(99)] + ["ims:images:list"]}
-    ] + [{"Effect": "Allow", "Action": ["ims:images:get"]} for _ in range(7)]}),
-], ids=["bare_keys", "quoted_keys_allow_and_deny", "eight_statements_100_actions"])
+        {"Effect": "Allow", "Action": [f"ecs:cloudServers:op{i}" for i in range(150)] + ["ims:images:list"]}
+    ] + [{"Effect": "Allow", "Action": ["ims:images:get"]} for _ in range(16)]}),
+    # indented JSON longer than the limit, but compact (as the provider sends it) exactly at it
+    heredoc(json.dumps(sized_document(6144, statements=3), indent=4)),
+], ids=["bare_keys", "quoted_keys_allow_and_deny", "17_statements_151_actions", "6144_compact_characters"])
 def test_ims100_not_for_valid_documents_at_the_limits(tmp_path: Path, policy: str) -> None:
+    """IAM limits the characters of a policy, not its statements or actions (17 statements deploy)."""
     report = scan_role(tmp_path, policy)
     assert not findings_of(report, "IMS100"), [f.message for f in findings_of(report, "IMS100")]
+
+
+def test_ims100_length_counts_what_the_provider_sends(tmp_path: Path) -> None:
+    """Keys the provider drops (Sid) do not count; <, > and & count as the six characters Go's
+    encoder writes for each."""
+    document = sized_document(6100)
+    document["Statement"][0]["Sid"] = "s" * 500
+    report = scan_role(tmp_path / "dropped", heredoc(json.dumps(document)))
+    assert not findings_of(report, "IMS100")
+    document = sized_document(6100)
+    document["Statement"][0]["Condition"] = {"StringEquals": {"g:UserName": ["<&>" * 3]}}
+    report = scan_role(tmp_path / "escaped", heredoc(json.dumps(document)))
+    # 58 characters of Condition, and 5 more for each of the nine escaped characters
+    assert [f.message.split(" as ")[0] for f in on_role(report, "IMS100")] == [
+        "the policy is 6,203 characters long"]
+
+
+def test_ims100_length_with_unknown_parts_only_when_certain(tmp_path: Path) -> None:
+    long_actions = ", ".join(f'"ecs:cloudServers:operation{i:04d}"' for i in range(200))
+    over = scan_role(tmp_path / "over", f'''jsonencode({{
+    Version   = "1.1"
+    Statement = [{{ Effect = "Allow", Action = [{long_actions}, var.extra_action] }}]
+  }})''')
+    assert ["at least" in f.message for f in on_role(over, "IMS100")] == [True]
+    under = scan_role(tmp_path / "under", '''jsonencode({
+    Version   = "1.1"
+    Statement = [{ Effect = "Allow", Action = ["ims:images:list", var.extra_action] }]
+  })''')
+    assert not on_role(under, "IMS100")
 
 
 # ---- IMS101: unknown IMS action ---------------------------------------------------------------
@@ -194,29 +234,102 @@ def test_ims102_not_for_camel_case_resource_segment(tmp_path: Path) -> None:
     assert not findings_of(report, "IMS102")
 
 
-# ---- IMS103: global and project-level services in one role ------------------------------------
+# ---- IMS103: a mixed policy assigned where part of it takes no effect -------------------------
 
-def test_ims103_obs_and_ims_in_one_role(tmp_path: Path) -> None:
-    report = scan_role(tmp_path, '''jsonencode({
+MIXED = '''jsonencode({
     "Version" : "1.1",
     "Statement" : [
-      { "Effect" : "Allow", "Action" : ["ims:images:export", "ims:images:list"] },
+      { "Effect" : "Allow", "Action" : ["ims:images:export", "ims:images:list", "ecs:cloudServers:list"] },
       { "Effect" : "Allow", "Action" : ["obs:bucket:ListAllMyBuckets", "obs:object:PutObject"] }
     ]
-  })''')
+  })'''
+
+
+def assigned_at(scope: str, *, role_type: str = "XA", policy: str = MIXED) -> str:
+    return role_tf(policy, role_type=role_type, assigned=False) + f'''
+resource "huaweicloud_identity_group" "image_team" {{
+  name = "image-team"
+}}
+resource "huaweicloud_identity_group_role_assignment" "image_team" {{
+  group_id = huaweicloud_identity_group.image_team.id
+  role_id  = huaweicloud_identity_role.image_ops.id
+  {scope}
+}}
+'''
+
+
+def test_ims103_global_actions_take_no_effect_at_a_project(tmp_path: Path) -> None:
+    report = scan_tree(tmp_path, {"main.tf": assigned_at('project_id = "0b4c7a1e5c0f4c6e9a3f2d1e8b7c6a5d"')})
     found = on_role(report, "IMS103")
-    assert len(found) == 1 and found[0].severity == "error"
-    assert "obs" in found[0].message and "ims" in found[0].message
+    assert len(found) == 1 and found[0].severity == "warning"
+    message = found[0].message
+    assert "huaweicloud_identity_group_role_assignment.image_team" in message
+    assert '"obs:bucket:ListAllMyBuckets", "obs:object:PutObject" take no effect' in message
+    assert "ims:images:export" not in message.split("effect:")[1]
+    assert found[0].line == 5  # the policy argument
+    assert "reject" not in message  # IAM accepts mixed policies
 
 
-def test_ims103_iam_and_ims_in_one_statement(tmp_path: Path) -> None:
-    report = scan_role(tmp_path, bare("iam:users:listUsers", "ims:images:list"))
-    assert on_role(report, "IMS103")
+def test_ims103_project_level_actions_take_no_effect_at_global_services(tmp_path: Path) -> None:
+    report = scan_tree(tmp_path, {"main.tf": assigned_at('domain_id = "d6f2a9e4c3b14e5f8a7d6c5b4a3f2e1d"')})
+    found = on_role(report, "IMS103")
+    assert len(found) == 1
+    lost = found[0].message.split("effect:")[1]
+    # the IMS actions of a role only at domain scope are IMS201's
+    assert '"ecs:cloudServers:list" take no effect' in lost and "ims:" not in lost and "obs:" not in lost
+    assert on_role(report, "IMS201") == [] and findings_of(report, "IMS201")
+
+
+def test_ims103_ax_role_at_global_services_like_an_auditor(tmp_path: Path) -> None:
+    """An AX role reading ECS, EVS and OBS, assigned at domain scope: the ECS and EVS reads are lost."""
+    auditor = '''jsonencode({
+    Version = "1.1"
+    Statement = [{
+      Effect = "Allow"
+      Action = ["ecs:*:get*", "ecs:*:list*", "evs:*:get*", "obs:bucket:Get*", "obs:bucket:List*", "iam:*:list*"]
+    }]
+  })'''
+    report = scan_tree(tmp_path, {"main.tf": assigned_at('domain_id = "d6f2a9e4c3b14e5f8a7d6c5b4a3f2e1d"',
+                                                         role_type="AX", policy=auditor)})
+    found = on_role(report, "IMS103")
+    assert len(found) == 1 and "in an AX role" in found[0].message
+    assert '"ecs:*:get*", "ecs:*:list*", "evs:*:get*" take no effect' in found[0].message
+
+
+def test_ims103_ax_role_at_a_project_leaves_ims_actions_to_ims104(tmp_path: Path) -> None:
+    report = scan_tree(tmp_path, {"main.tf": assigned_at('project_id = "0b4c7a1e5c0f4c6e9a3f2d1e8b7c6a5d"',
+                                                         role_type="AX")})
+    lost = on_role(report, "IMS103")[0].message.split("effect:")[1]
+    assert "obs:object:PutObject" in lost and "ecs:cloudServers:list" in lost and "ims:" not in lost
+    assert on_role(report, "IMS104")
+
+
+def test_ims103_agency_list_names_the_list(tmp_path: Path) -> None:
+    report = scan_tree(tmp_path, {"main.tf": role_tf(MIXED, assigned=False) + '''
+resource "huaweicloud_identity_agency" "builder" {
+  name                  = "image-builder"
+  delegated_domain_name = "ci-tenant"
+  project_role {
+    project = "cn-north-4"
+    roles   = [huaweicloud_identity_role.image_ops.name]
+  }
+}
+'''})
+    found = on_role(report, "IMS103")
+    assert len(found) == 1 and "huaweicloud_identity_agency.builder (project_role)" in found[0].message
+
+
+@pytest.mark.parametrize("scope", ['project_id = "all"', None])
+def test_ims103_not_at_all_projects_or_unassigned(tmp_path: Path, scope) -> None:
+    text = assigned_at(scope) if scope else role_tf(MIXED, assigned=False)
+    report = scan_tree(tmp_path, {"main.tf": text})
+    assert not findings_of(report, "IMS103")
 
 
 @pytest.mark.parametrize("actions", [
     ("ims:images:list", "ecs:cloudServers:list", "evs:volumes:list"),  # all project-level
-    ("ims:images:list", "dws:cluster:list"),  # a service the catalogue does not know: neither
+    ("ims:images:list", "acme:widgets:list"),  # a service the catalogue does not know: neither
+    ("ims:images:list", "*:*:list*"),  # a wildcard service: neither
 ])
 def test_ims103_not_for_project_level_only_or_unknown_services(tmp_path: Path, actions) -> None:
     report = scan_role(tmp_path, bare(*actions))

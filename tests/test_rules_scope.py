@@ -417,7 +417,10 @@ data "huaweicloud_identity_role" "wizard" {
     ("display_name", "IMS FullAccess"),
     ("display_name", "Tenant Administrator"),
     ("name", "te_admin"),
-    ("display_name", "CBR Admin"),  # a former name of CBR FullAccess
+    ("display_name", "IAM ReadOnlyAccess"),
+    ("display_name", "VPC FullAccess"),
+    ("display_name", "CTS Administrator"),
+    ("name", "system_all_0"),  # an internal name that is not a stable key: a system role, not which
 ])
 def test_ims204_not_for_known_system_roles(tmp_path: Path, name_argument: str, name: str) -> None:
     report = scan_tree(tmp_path, {"main.tf": f'''
@@ -441,6 +444,88 @@ resource "huaweicloud_identity_agency" "ci" {
 }
 '''})
     assert not findings_of(report, "IMS204")
+
+
+def test_ims204_former_name_is_info_naming_the_current_one(tmp_path: Path) -> None:
+    report = scan_tree(tmp_path, {"main.tf": '''
+data "huaweicloud_identity_role" "backup" {
+  display_name = "CBR Admin"
+}
+'''})
+    found = findings_of(report, "IMS204")
+    assert [(f.resource, f.severity) for f in found] == [("data.huaweicloud_identity_role.backup", "info")]
+    assert "renamed to 'CBR FullAccess'" in found[0].message and found[0].fix == "use 'CBR FullAccess'"
+
+
+def test_ims204_never_for_an_empty_name(tmp_path: Path) -> None:
+    report = scan_tree(tmp_path, {"main.tf": '''
+variable "extra_role" {
+  type    = string
+  default = ""
+}
+data "huaweicloud_identity_role" "extra" {
+  display_name = var.extra_role
+}
+resource "huaweicloud_identity_agency" "ci" {
+  name                  = "image-ci"
+  delegated_domain_name = "ci-tenant"
+  all_resources_roles   = ["IMS ReadOnlyAccess", var.extra_role]
+}
+'''})
+    assert not findings_of(report, "IMS204")
+
+
+def test_ims204_never_for_a_custom_role_data_source_which_is_ims901_once(tmp_path: Path) -> None:
+    report = scan_tree(tmp_path, {"main.tf": '''
+data "huaweicloud_identity_custom_role" "state_kms" {
+  name = "hfa_terraform_kms"
+}
+resource "huaweicloud_identity_group" "pipeline" {
+  name = "pipeline"
+}
+resource "huaweicloud_identity_group_role_assignment" "base" {
+  group_id   = huaweicloud_identity_group.pipeline.id
+  role_id    = data.huaweicloud_identity_custom_role.state_kms.id
+  project_id = "all"
+}
+resource "huaweicloud_identity_group_role_assignment" "app" {
+  group_id   = huaweicloud_identity_group.pipeline.id
+  role_id    = data.huaweicloud_identity_custom_role.state_kms.id
+  project_id = "all"
+}
+'''})
+    assert not findings_of(report, "IMS204")
+    unresolved = findings_of(report, "IMS901")
+    assert [f.resource for f in unresolved] == ["data.huaweicloud_identity_custom_role.state_kms"]
+    assert "hfa_terraform_kms" in unresolved[0].message
+
+
+def test_ims204_once_per_block_and_name_across_module_instances(tmp_path: Path) -> None:
+    agency_module = '''
+variable "roles" {
+  type = list(string)
+}
+resource "huaweicloud_identity_agency" "agency" {
+  name                  = "audit"
+  delegated_domain_name = "audit-tenant"
+  domain_roles          = var.roles
+}
+'''
+    report = scan_tree(tmp_path, {
+        "modules/agency/main.tf": agency_module,
+        "live/main.tf": '''
+module "security" {
+  source = "../modules/agency"
+  roles  = ["Acme Auditor", "CTS Administrator"]
+}
+module "network" {
+  source = "../modules/agency"
+  roles  = ["Acme Auditor"]
+}
+'''})
+    found = findings_of(report, "IMS204")
+    assert [(f.resource, f.severity, f.line) for f in found] == [
+        ("module.network.huaweicloud_identity_agency.agency", "info", 7)]
 
 
 # ---- THE TABLE TEST --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""IMS200-IMS204: where roles are assigned, and whether that scope can work for IMS."""
+"""IMS200-IMS205: where roles are assigned, and whether that scope can work for IMS."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Iterable
 from iac_ims.checks import register
 from iac_ims.checks.context import CheckContext
 from iac_ims.findings import Finding
-from iac_ims.iam.model import CUSTOM, DOMAIN, ENTERPRISE_PROJECT, Assignment
+from iac_ims.iam.model import CUSTOM, DOMAIN, ENTERPRISE_PROJECT, NAMED_FORMER, Assignment, RoleMention
 from iac_ims.iam.policy import ims_actions_named
 from iac_ims.suggest import edit_distance
 
@@ -123,8 +123,8 @@ def _head(name: str) -> str:
     return re.split(r"[\s_]+", name.strip(), maxsplit=1)[0].lower()
 
 
-def _misspelt_role_names(ctx: CheckContext) -> Iterable[Finding]:
-    """IMS204: a role named by text that matches nothing known."""
+def _known_names(ctx: CheckContext) -> dict[str, str]:
+    """Every name a role is known by -> the display name to suggest."""
     known: dict[str, str] = {}
     for role in ctx.catalog.system_roles:
         for name in (role.display_name, role.name, *role.former_names):
@@ -133,28 +133,53 @@ def _misspelt_role_names(ctx: CheckContext) -> Iterable[Finding]:
     for role in ctx.model.custom_roles():
         if isinstance(role.display_name, str):
             known.setdefault(role.display_name, role.display_name)
-    seen: set[tuple] = set()
-    for mention in ctx.visit(ctx.model.mentions):
-        if mention.resolved or (mention.text, mention.instance.address, mention.line) in seen:
+    return known
+
+
+def _likely_meant(text: str, known: dict[str, str]) -> str | None:
+    """The known role a name is a near-typo of: a few edits away, with the same service token
+    ("LTS FullAccess" is not a typo of "ECS FullAccess")."""
+    limit = min(TYPO_DISTANCE, max(1, len(text) // 4))
+    head = _head(text)
+    near = sorted((edit_distance(text.lower(), name.lower(), limit + 1), name) for name in known
+                  if _head(name) == head)
+    close = [name for distance, name in near if distance <= limit]
+    return known[close[0]] if close else None
+
+
+def _misspelt_role_names(ctx: CheckContext) -> Iterable[Finding]:
+    """IMS204: a role named by text that is not what iac-ims knows by that name. Once per block
+    and name, whatever the module instance; never for a custom-role data source (it names a role
+    of another workspace: IMS901 says so)."""
+    known = _known_names(ctx)
+    first: dict[tuple, RoleMention] = {}
+    for mention in ctx.model.mentions:
+        if mention.resolved or mention.custom_only:
             continue
-        seen.add((mention.text, mention.instance.address, mention.line))
-        limit = min(TYPO_DISTANCE, max(1, len(mention.text) // 4))
-        # "LTS FullAccess" is not a typo of "ECS FullAccess": the service token must agree
-        near = sorted(((edit_distance(mention.text.lower(), name.lower(), limit + 1), name) for name in known
-                       if _head(name) == _head(mention.text)), key=lambda pair: (pair[0], pair[1]))
-        close = [name for distance, name in near if distance <= limit]
-        if close:
-            meant = known[close[0]]
+        key = (mention.instance.file, mention.instance.line, mention.line, mention.text)
+        if key not in first or mention.instance.address < first[key].instance.address:
+            first[key] = mention
+    for mention in ctx.visit(first.values()):
+        evidence = [mention.instance.address, mention.text]
+        if mention.status == NAMED_FORMER:
+            yield ctx.finding(
+                "IMS204", mention.instance,
+                f"role {mention.text!r} ({mention.where}) was renamed to {mention.current!r}; whether IAM still "
+                "finds a role by its former name is unconfirmed, so what it grants here cannot be confirmed",
+                line=mention.line, end_line=mention.line, severity="info", evidence=evidence,
+                fix=f"use {mention.current!r}")
+            continue
+        meant = _likely_meant(mention.text, known)
+        if meant is not None:
             yield ctx.finding(
                 "IMS204", mention.instance,
                 f"role {mention.text!r} ({mention.where}) is not a role of the scanned code nor a known system "
                 f"role; did you mean {meant!r}? The provider can skip an unknown name silently",
-                line=mention.line, end_line=mention.line, evidence=[mention.instance.address, mention.text],
-                fix=f"use {meant!r}")
+                line=mention.line, end_line=mention.line, evidence=evidence, fix=f"use {meant!r}")
         else:
             yield ctx.finding(
                 "IMS204", mention.instance,
-                f"role {mention.text!r} ({mention.where}) is not a role of the scanned code nor a system role "
-                "iac-ims knows; check the name against the console",
-                line=mention.line, end_line=mention.line, severity="info",
-                evidence=[mention.instance.address, mention.text])
+                f"role {mention.text!r} ({mention.where}) is neither a role of the scanned code nor one of the "
+                "system roles Huawei Cloud lists (a custom role of another workspace?); what it grants cannot be "
+                "confirmed, and the provider skips a name it cannot find",
+                line=mention.line, end_line=mention.line, severity="info", evidence=evidence)

@@ -6,28 +6,33 @@ and what it could not resolve (IMS901), with the reason and what it depends on.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable
 
-from iac_ims.catalog import Catalog
+from iac_ims.catalog import DISPLAY_NAME, FORMER_NAME, INTERNAL_NAME, UNSTABLE_NAME, Catalog
 from iac_ims.directives import intents_in
 from iac_ims.iam import resources as rt
-from iac_ims.iam.model import (ALL_PROJECTS, CUSTOM, DOMAIN, ENTERPRISE_PROJECT, PROJECT, SYSTEM, UNRESOLVED,
-                               Assignment, IamModel, Principal, Role, RoleMention, Scope)
+from iac_ims.iam.model import (ALL_PROJECTS, CUSTOM, DOMAIN, ENTERPRISE_PROJECT, NAMED_CUSTOM, NAMED_FORMER,
+                               NAMED_SYSTEM, NAMED_UNKNOWN, NAMED_UNSTABLE, PROJECT, SYSTEM, UNRESOLVED, Assignment,
+                               IamModel, Principal, Role, RoleMention, Scope)
 from iac_ims.iam.policy import parse_policy
+from iac_ims.iam.unresolved import UnresolvedLog
 from iac_ims.terraform.loader import ResourceInstance
-from iac_ims.terraform.values import Diagnostic, Reference, Unknown
+from iac_ims.terraform.values import Reference, Unknown
+
+try:  # TEMPORARY until the evaluator's partly known lists land
+    from iac_ims.terraform.values import PartialList
+except ImportError:  # pragma: no cover
+    class PartialList(Unknown):  # type: ignore[no-redef]
+        known: tuple = ()
 
 MAX_ROLE_NAMES = 1000  # per agency list: bounds hostile input
+_ROOT_VARIABLE = re.compile(r"var\.([A-Za-z_][A-Za-z0-9_-]*)")
 
 
 def _base_address(address: str) -> str:
     """`a.b["k"]` -> `a.b` (the resource without its instance key)."""
     return address[: address.index("[")] if address.endswith("]") and "[" in address else address
-
-
-def _describe_unknown(value: Unknown) -> str:
-    deps = ", ".join(value.depends_on)
-    return f"{value.reason}" + (f" (depends on {deps})" if deps and deps not in value.reason else "")
 
 
 def system_role_policy(role: Any) -> dict:
@@ -40,10 +45,52 @@ def system_role_policy(role: Any) -> dict:
     return {"Version": "1.0", "Statement": statements}
 
 
+def _owner(instance: ResourceInstance) -> Any:
+    """The module instance a resource instance belongs to (None outside the loader)."""
+    return getattr(getattr(instance, "ctx", None), "owner", None)
+
+
+def unset_module_inputs(instance: ResourceInstance, value: Unknown) -> dict[str, Any] | None:
+    """When `value` depends only on inputs of a module scanned on its own (a root nothing sets
+    them in): {variable name: its block}; else None."""
+    owner = _owner(instance)
+    if owner is None or not getattr(owner, "is_root", False) or not value.depends_on \
+            or not hasattr(owner, "unset_variable"):  # TEMPORARY guard
+        return None
+    found: dict[str, Any] = {}
+    for dependency in value.depends_on:
+        match = _ROOT_VARIABLE.fullmatch(dependency)
+        if match is None:
+            return None
+        name = match.group(1)
+        block = owner.unset_variable(name) or owner.nullable_unset_variable(name)
+        if block is None:
+            return None
+        found[name] = block
+    return found
+
+
+def _nullable_unset_input(instance: ResourceInstance, attribute: str) -> str | None:
+    """The variable an attribute is exactly, when that variable defaults to null and nothing sets it."""
+    from iac_ims.terraform import loader
+
+    direct_variable = getattr(loader, "direct_variable", None)  # TEMPORARY guard
+    owner = _owner(instance)
+    if direct_variable is None:
+        return None
+    name = direct_variable(instance, attribute)
+    if owner is None or name is None or owner.nullable_unset_variable(name) is None:
+        return None
+    return name
+
+
 class ModelBuilder:
-    def __init__(self, instances: Iterable[ResourceInstance], catalog: Catalog):
+    def __init__(self, instances: Iterable[ResourceInstance], catalog: Catalog,
+                 role_ids: dict[str, str] | None = None):
         self.catalog = catalog
+        self.role_ids = dict(role_ids or {})
         self.model = IamModel()
+        self.log = UnresolvedLog(unset_module_inputs)
         self.by_kind: dict[str, list[ResourceInstance]] = {}
         self.by_address: dict[str, list[ResourceInstance]] = {}
         for instance in instances:
@@ -56,14 +103,12 @@ class ModelBuilder:
             if base != instance.address:
                 self.by_address.setdefault(base, []).append(instance)
         self.custom_by_name: dict[str, str] = {}
+        # data source address -> (the role it names, or None; why not, when that is new to report)
         self._data_roles: dict[str, tuple[str | None, Unknown | None]] = {}
 
     # ---- diagnostics
     def unresolved(self, instance: ResourceInstance, what: str, value: Unknown, line: int | None = None) -> None:
-        self.model.diagnostics.append(Diagnostic(
-            "IMS901", f"{what} cannot be resolved statically: {_describe_unknown(value)}",
-            file=instance.file, line=line or instance.line, end_line=instance.end_line, address=instance.address,
-            details={"depends_on": list(value.depends_on)}))
+        self.log.add(instance, what, value, line)
 
     # ---- build
     def build(self) -> IamModel:
@@ -82,16 +127,13 @@ class ModelBuilder:
             self._user_assignment(instance)
         for instance in self.by_kind.get(rt.AGENCY, []):
             self._agency_roles(instance)
+        self.model.diagnostics.extend(self.log.diagnostics())
         return self.model
 
     def _custom_role(self, instance: ResourceInstance) -> None:
         self._count_unknown(instance)
         name = instance.attr("name")
-        if "policy" in instance.block.attributes:
-            policy_value = instance.attr("policy")
-        else:
-            policy_value = Unknown("the role has no `policy` argument (an older provider schema?)", ())
-        document = parse_policy(policy_value, custom=True, source=instance.address)
+        document = parse_policy(self._policy_value(instance), custom=True, source=instance.address)
         if document.unknown is not None:
             self.unresolved(instance, "the policy", document.unknown, instance.attr_line("policy"))
         for statement in document.statements:
@@ -104,6 +146,18 @@ class ModelBuilder:
         if isinstance(name, str):
             self.custom_by_name.setdefault(name, role.key)
 
+    @staticmethod
+    def _policy_value(instance: ResourceInstance) -> Any:
+        """The `policy` argument, or the statements of `policy { effect, action }` blocks (the
+        older FlexibleEngine schema)."""
+        if instance.has("policy"):
+            return instance.attr("policy")
+        blocks = instance.nested("policy")
+        if blocks:
+            return {"Version": "1.1", "Statement": [{"Effect": b.attr("effect"), "Action": b.attr("action")}
+                                                    for b in blocks[:MAX_ROLE_NAMES]]}
+        return Unknown("the role has no `policy` argument (an older provider schema?)", ())
+
     def _principal(self, instance: ResourceInstance, kind: str) -> None:
         self.model.principals[instance.address] = Principal(
             instance.address, kind, instance, instance.attr("name"), intents_in(instance.directives))
@@ -111,96 +165,144 @@ class ModelBuilder:
     def _count_unknown(self, instance: ResourceInstance) -> None:
         if instance.count_unknown is not None:
             what = "count" if instance.has("count") else "for_each"
-            self.unresolved(instance, f"the {what} of {instance.address}", instance.count_unknown,
+            self.unresolved(instance, f"the {what} of {_base_address(instance.address)}", instance.count_unknown,
                             instance.attr_line(what))
 
     # ---- roles by name and by reference
-    def system_role(self, name: str) -> str | None:
-        role = self.catalog.system_role(name)
-        if role is None:
-            return None
+    def _system_role_key(self, role: Any) -> str:
         key = f"system:{role.display_name}"
         if key not in self.model.roles:
             policy = parse_policy(system_role_policy(role) if role.actions_known else Unknown(
-                f"what {role.display_name} grants is not in the catalogue"), custom=False, source=role.display_name)
+                f"what {role.display_name} grants in IMS is unconfirmed"), custom=False, source=role.display_name)
             self.model.roles[key] = Role(key, SYSTEM, role.display_name, display_name=role.display_name,
                                          policy=policy, system=role)
         return key
 
-    def unknown_system_role(self, name: str) -> str:
-        """A system role the catalogue does not list: it exists for IAM, its grants are unknown."""
+    def system_role(self, name: str) -> str | None:
+        """The key of the system role with this display or stable internal name."""
+        found = self.catalog.role_name(name)
+        if found is None or found[0] not in (DISPLAY_NAME, INTERNAL_NAME):
+            return None
+        return self._system_role_key(found[1])
+
+    def unknown_system_role(self, name: str, why: str) -> str:
+        """A system role whose grants cannot be known (a name the catalogue cannot place)."""
         key = f"system:{name}"
         if key not in self.model.roles:
-            policy = parse_policy(Unknown(f"what {name!r} grants is not in the catalogue"), custom=False, source=name)
+            policy = parse_policy(Unknown(why), custom=False, source=name)
             self.model.roles[key] = Role(key, SYSTEM, name, display_name=name, policy=policy)
         return key
 
-    def role_by_name(self, name: str) -> str | None:
-        """Custom roles of the scanned code first (by display name), then system roles."""
-        return self.custom_by_name.get(name) or self.system_role(name)
+    def name_role(self, name: str, *, custom_only: bool = False) -> tuple[str | None, str, str | None]:
+        """(role key or None, how the name is known (NAMED_*), current name of a renamed role).
+        Custom roles of the scanned code first (by display name), then system roles."""
+        custom = self.custom_by_name.get(name)
+        if custom is not None:
+            return custom, NAMED_CUSTOM, None
+        found = None if custom_only else self.catalog.role_name(name)
+        if found is None:
+            return None, NAMED_UNKNOWN, None
+        how, role = found
+        if how in (DISPLAY_NAME, INTERNAL_NAME):
+            return self._system_role_key(role), NAMED_SYSTEM, None
+        if how == UNSTABLE_NAME:
+            return self.unknown_system_role(name, f"{name!r} is an internal name of the system_all_N kind, which "
+                                            "differs between clouds: which role it is cannot be told"), \
+                NAMED_UNSTABLE, None
+        return self.unknown_system_role(name, f"{name!r} is a former name of {role.display_name}; whether IAM "
+                                        "still finds a role by it is unconfirmed"), NAMED_FORMER, role.display_name
 
     def unresolved_role(self, where: str, reason: Unknown) -> str:
         key = f"unresolved:{where}"
-        self.model.roles[key] = Role(key, UNRESOLVED, f"unresolved role ({where})",
-                                     policy=parse_policy(reason, custom=False), unresolved=reason)
+        if key not in self.model.roles:
+            self.model.roles[key] = Role(key, UNRESOLVED, f"unresolved role ({where})",
+                                         policy=parse_policy(reason, custom=False), unresolved=reason)
         return key
+
+    def _mention(self, text: str, instance: ResourceInstance, line: int, where: str, status: str,
+                 current: str | None = None, custom_only: bool = False) -> None:
+        self.model.mentions.append(RoleMention(text, instance, line, where, status, current, custom_only))
 
     def _data_role(self, instance: ResourceInstance) -> None:
         """A role data source resolves by its literal display_name or name."""
         self._count_unknown(instance)
-        custom = rt.kind_of(instance.mode, instance.type) == rt.CUSTOM_ROLE_DATA
+        custom_only = rt.kind_of(instance.mode, instance.type) == rt.CUSTOM_ROLE_DATA
         for argument in ("display_name", "name"):
             if not instance.has(argument):
                 continue
             value = instance.attr(argument)
-            if isinstance(value, str):
-                key = self.custom_by_name.get(value) if custom else self.role_by_name(value)
-                self.model.mentions.append(RoleMention(value, instance, instance.attr_line(argument), argument,
-                                                       key is not None))
-                if key is None and not custom:
+            line = instance.attr_line(argument)
+            if isinstance(value, str) and value.strip():
+                key, status, current = self.name_role(value, custom_only=custom_only)
+                self._mention(value, instance, line, argument, status, current, custom_only)
+                if key is None and custom_only:
+                    # a custom role of another workspace: said once, here, not at every assignment
+                    reason = Unknown(f"custom role {value!r} is not defined in the scanned code (another "
+                                     "workspace?): what it grants is known only to the cloud", (instance.address,))
+                    self.unresolved(instance, "the custom role", reason, line)
+                    key = self.unresolved_role(instance.address, reason)
+                elif key is None:
                     # A literal name identifies a system role even when the catalogue does not know
                     # it: resolved (IMS204 questions the name), what it grants unknown.
-                    key = self.unknown_system_role(value)
-                self._data_roles[instance.address] = (key, None if key else Unknown(
-                    f"custom role {value!r} is not a role of the scanned code", (instance.address,)))
+                    key = self.unknown_system_role(value, f"what {value!r} grants is not in the catalogue")
+                self._data_roles[instance.address] = (key, None)
+                return
+            if isinstance(value, str):
+                reason = Unknown(f"its {argument} is an empty string (an unset default?)", (instance.address,))
+                self.unresolved(instance, "the role", reason, line)
+                self._data_roles[instance.address] = (self.unresolved_role(instance.address, reason), None)
                 return
             if isinstance(value, Unknown):
-                self._data_roles[instance.address] = (None, value)
+                self.unresolved(instance, f"the role's {argument}", value, line)
+                self._data_roles[instance.address] = (self.unresolved_role(instance.address, value), None)
                 return
         reason = Unknown("the data source names its role by ID (role_id/id), which is known only to the cloud",
                          (instance.address,))
-        self._data_roles[instance.address] = (None, reason)
+        self.unresolved(instance, "the role", reason)
+        self._data_roles[instance.address] = (self.unresolved_role(instance.address, reason), None)
 
-    def resolve_role(self, value: Any, where: str) -> tuple[str, Unknown | None]:
-        """The role key a role_id value points at; an unresolved role (with its reason) otherwise."""
+    def resolve_role(self, value: Any, instance: ResourceInstance, where: str, line: int) -> str:
+        """The role key a role_id value points at; an unresolved role otherwise (reported once,
+        where its cause is)."""
         if isinstance(value, Reference):
-            for instance in self.by_address.get(value.address, []) or self.by_address.get(
+            for target in self.by_address.get(value.address, []) or self.by_address.get(
                     _base_address(value.address), []):
-                kind = rt.kind_of(instance.mode, instance.type)
+                kind = rt.kind_of(target.mode, target.type)
                 if kind == rt.ROLE:
-                    return instance.address, None
+                    return target.address
                 if kind in (rt.SYSTEM_ROLE_DATA, rt.CUSTOM_ROLE_DATA):
-                    key, reason = self._data_roles.get(instance.address, (None, None))
+                    key, reason = self._data_roles.get(target.address, (None, None))
                     if key:
-                        return key, None
-                    reason = reason or Unknown(f"{instance.address} cannot be resolved", (instance.address,))
-                    return self.unresolved_role(where, reason), reason
+                        return key
+                    reason = reason or Unknown(f"{target.address} cannot be resolved", (target.address,))
+                    self.unresolved(instance, "role_id", reason, line)
+                    return self.unresolved_role(where, reason)
         if isinstance(value, Unknown):
-            return self.unresolved_role(where, value), value
+            self.unresolved(instance, "role_id", value, line)
+            return self.unresolved_role(where, value)
         if isinstance(value, str):
-            key = self.role_by_name(value)
+            key, _status, _current = self.name_role(value)
             if key:
-                return key, None
-            reason = Unknown(f"role_id {value!r} is a literal ID; which role it is cannot be known statically",
-                             (f"role_id={value}",))
-            return self.unresolved_role(where, reason), reason
+                return key
+            if value in self.role_ids:
+                return self.system_role(self.role_ids[value]) or self.unknown_system_role(
+                    self.role_ids[value], f"what {self.role_ids[value]!r} grants is not in the catalogue")
+            self.log.add_literal_role_id(instance, "role_id", value, line)
+            return self.unresolved_role(where, Unknown(f"role_id {value!r} is a literal ID", (f"role_id={value}",)))
         reason = Unknown(f"role_id is {value!r}, not a role reference")
-        return self.unresolved_role(where, reason), reason
+        self.unresolved(instance, "role_id", reason, line)
+        return self.unresolved_role(where, reason)
 
-    def resolve_principals(self, value: Any, kinds: tuple[str, ...]) -> tuple[list[str], Unknown | None]:
+    def resolve_principals(self, value: Any, kinds: tuple[str, ...]) -> tuple[list[str], Unknown | None, bool]:
+        """(principals of the scanned code the value names, why it may name more, whether it names
+        principals outside the scanned code by literal ID)."""
+        if isinstance(value, PartialList):
+            keys, unknown, outside = self.resolve_principals(list(value.known), kinds)
+            return keys, value, outside
         values = value if isinstance(value, list) else [value]
         keys: list[str] = []
         unknown: Unknown | None = None
+        outside = False
         for item in values[:MAX_ROLE_NAMES]:
             if isinstance(item, Reference):
                 matches = self.by_address.get(item.address) or self.by_address.get(_base_address(item.address), [])
@@ -210,17 +312,31 @@ class ModelBuilder:
                     continue
             if isinstance(item, Unknown):
                 unknown = unknown or item
-            elif item is not None:
-                unknown = unknown or Unknown(f"{item!r} is a literal ID of a principal outside the scanned code")
-        return keys, unknown
+            elif isinstance(item, str):
+                outside = True
+        return keys, unknown, outside
 
     # ---- memberships and assignments
     def _membership(self, instance: ResourceInstance) -> None:
-        groups, _ = self.resolve_principals(instance.attr("group"), (rt.GROUP,))
-        users, _ = self.resolve_principals(instance.attr("users"), (rt.USER,))
+        """Who is in which group. What cannot be resolved never removes a member: a group whose
+        users are not all known is open (anyone may be in it), and users of a group that cannot be
+        told may hold roles nobody can see."""
+        self._count_unknown(instance)
+        groups, group_unknown, outside_group = self.resolve_principals(instance.attr("group"), (rt.GROUP,))
+        users, user_unknown, _outside = self.resolve_principals(instance.attr("users"), (rt.USER,))
         for group in groups:
             for user in users:
                 self.model.memberships.append((group, user, instance))
+        if user_unknown is not None:
+            self.unresolved(instance, "the members (users)", user_unknown, instance.attr_line("users"))
+            for group in groups:
+                self.model.open_groups.setdefault(group, user_unknown)
+        if group_unknown is not None or (outside_group and not groups):
+            reason = group_unknown or Unknown("the group is outside the scanned code (a literal ID)")
+            if group_unknown is not None:
+                self.unresolved(instance, "the group", group_unknown, instance.attr_line("group"))
+            for user in users:
+                self.model.open_users.setdefault(user, reason)
 
     def _group_assignment(self, instance: ResourceInstance) -> None:
         self._add_assignment(instance, "group_id", rt.GROUP, *self._assignment_scope(instance))
@@ -229,16 +345,22 @@ class ModelBuilder:
         value = instance.attr("enterprise_project_id") if instance.has("enterprise_project_id") else None
         scope = Scope(ENTERPRISE_PROJECT, value, "enterprise_project_id") if value is not None else None
         problem = None if scope else "sets no enterprise_project_id (a user assignment is enterprise-project only)"
+        if scope is None and instance.has("enterprise_project_id"):
+            name = _nullable_unset_input(instance, "enterprise_project_id")
+            if name is not None:
+                self.unresolved(instance, "the scope", Unknown(
+                    f"enterprise_project_id is var.{name}, which defaults to null and nothing sets",
+                    (f"var.{name}",)), instance.attr_line("enterprise_project_id"))
+                problem = None
         self._add_assignment(instance, "user_id", rt.USER, scope, problem)
 
     def _add_assignment(self, instance: ResourceInstance, principal_argument: str, principal_kind: str,
                         scope: Scope | None, problem: str | None) -> None:
         """A role assignment resource: who (by `principal_argument`), which role, where."""
         self._count_unknown(instance)
-        principals, principal_unknown = self.resolve_principals(instance.attr(principal_argument), (principal_kind,))
-        role, role_unknown = self.resolve_role(instance.attr("role_id"), instance.address)
-        if role_unknown is not None:
-            self.unresolved(instance, "role_id", role_unknown, instance.attr_line("role_id"))
+        principals, principal_unknown, _outside = self.resolve_principals(
+            instance.attr(principal_argument), (principal_kind,))
+        role = self.resolve_role(instance.attr("role_id"), instance, instance.address, instance.attr_line("role_id"))
         self.model.assignments.append(Assignment(
             instance.address, instance, principals, role, scope, instance.line, instance.end_line, "assignment",
             principal_unknown, problem))
@@ -246,10 +368,13 @@ class ModelBuilder:
     def _assignment_scope(self, instance: ResourceInstance) -> tuple[Scope | None, str | None]:
         """Exactly one of domain_id / project_id / enterprise_project_id.  An argument whose value
         is unknown counts as set when it is the only candidate (its kind is still known); where an
-        unknown value could be null beside others, which one applies cannot be told (IMS901)."""
+        unknown value could be null beside others, which one applies cannot be told (IMS901), and
+        so for arguments that are inputs defaulting to null that nothing sets."""
         present = [a for a in rt.SCOPE_ARGUMENTS if instance.has(a)]
         known = [a for a in present if not isinstance(instance.attr(a), Unknown) and instance.attr(a) is not None]
         unknown = [a for a in present if isinstance(instance.attr(a), Unknown)]
+        unset = {a: name for a in present if instance.attr(a) is None
+                 and (name := _nullable_unset_input(instance, a)) is not None}
         if len(known) > 1:
             return None, "sets more than one of " + ", ".join(known)
         if unknown and (known or len(unknown) > 1):
@@ -257,6 +382,13 @@ class ModelBuilder:
                             Unknown.combine([instance.attr(a) for a in unknown]))
             return None, None
         chosen = known or unknown
+        if not chosen and unset:
+            names = ", ".join(unset)
+            self.unresolved(instance, "the scope", Unknown(
+                f"{names} {'are inputs' if len(unset) > 1 else 'is an input'} that default{'' if len(unset) > 1 else 's'} "
+                "to null and nothing in the scanned code sets", tuple(f"var.{n}" for n in unset.values())),
+                instance.attr_line(next(iter(unset))))
+            return None, None
         if not chosen:
             return None, "sets none of " + ", ".join(rt.SCOPE_ARGUMENTS)
         argument = chosen[0]
@@ -284,27 +416,27 @@ class ModelBuilder:
     def _agency_list(self, instance: ResourceInstance, origin: str, index: int, names: Any, scope: Scope,
                      line: int) -> None:
         where = f"{instance.address}/{origin}[{index}]"
-        items = names if isinstance(names, list) else [] if names is None else [names]
+        if isinstance(names, PartialList):
+            items = [*names.known, Unknown(names.reason, names.depends_on)]
+        else:
+            items = names if isinstance(names, list) else [] if names is None else [names]
         for position, name in enumerate(items[:MAX_ROLE_NAMES]):
-            if name is None:
+            if name is None or (isinstance(name, str) and not name.strip()):
                 continue
             key = f"{where}#{position}"
-            unknown = None
             if isinstance(name, str):
-                role = self.role_by_name(name)
-                self.model.mentions.append(RoleMention(name, instance, line, origin, role is not None))
+                role, status, current = self.name_role(name)
+                self._mention(name, instance, line, origin, status, current)
                 if role is None:
-                    unknown = Unknown(f"role {name!r} is neither a role of the scanned code nor a known system role",
-                                      (where,))
-                    role = self.unresolved_role(key, unknown)
+                    role = self.unresolved_role(key, Unknown(
+                        f"role {name!r} is neither a role of the scanned code nor a known system role", (where,)))
             else:
                 # a custom role named through its reference (`huaweicloud_identity_role.x.name`)
-                role, unknown = self.resolve_role(name, key)
-                if unknown is not None:
-                    self.unresolved(instance, f"a role name in {origin}", unknown, line)
+                role = self.resolve_role(name, instance, key, line)
             self.model.assignments.append(Assignment(
                 key, instance, [instance.address], role, scope, line, line, "agency"))
 
 
-def build_model(instances: Iterable[ResourceInstance], catalog: Catalog) -> IamModel:
-    return ModelBuilder(instances, catalog).build()
+def build_model(instances: Iterable[ResourceInstance], catalog: Catalog,
+                role_ids: dict[str, str] | None = None) -> IamModel:
+    return ModelBuilder(instances, catalog, role_ids).build()

@@ -104,15 +104,29 @@ class Assignment:
         return self.instance.address
 
 
+# How a role named by text relates to the roles iac-ims knows (RoleMention.status).
+NAMED_CUSTOM = "custom"  # a custom role of the scanned code
+NAMED_SYSTEM = "system"  # a system role by its display name or stable internal name
+NAMED_UNSTABLE = "unstable"  # a `system_all_N` internal name: a system role, but not which
+NAMED_FORMER = "former"  # an earlier display name of a system role
+NAMED_UNKNOWN = "unknown"  # nothing known by this name
+
+
 @dataclass
 class RoleMention:
-    """A role named by text (data source or agency list), for the typo check (IMS204)."""
+    """A role named by text (data source or agency list), for the name check (IMS204)."""
 
     text: str
     instance: Any
     line: int
     where: str  # "display_name", "name", "domain_roles", ...
-    resolved: bool
+    status: str  # NAMED_*
+    current: str | None = None  # NAMED_FORMER: the display name it was renamed to
+    custom_only: bool = False  # named by a custom-role data source: system roles do not count
+
+    @property
+    def resolved(self) -> bool:
+        return self.status in (NAMED_CUSTOM, NAMED_SYSTEM, NAMED_UNSTABLE)
 
 
 @dataclass
@@ -121,6 +135,11 @@ class IamModel:
     principals: dict[str, Principal] = field(default_factory=dict)
     assignments: list[Assignment] = field(default_factory=list)
     memberships: list[tuple[str, str, Any]] = field(default_factory=list)  # (group, user, instance)
+    # groups whose members are not all known (a membership's `users` not fully resolved), and
+    # users who may belong to groups that cannot be told (a membership's `group` not resolved):
+    # what those memberships would give can be neither granted nor denied for certain
+    open_groups: dict[str, Unknown] = field(default_factory=dict)
+    open_users: dict[str, Unknown] = field(default_factory=dict)
     mentions: list[RoleMention] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 

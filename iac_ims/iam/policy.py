@@ -37,8 +37,9 @@ from iac_ims.terraform.values import PartialJson, PartialString, Unknown, decode
 
 SUPPORTED_VERSION = "1.1"  # custom policies
 SYSTEM_VERSIONS = ("1.0", "1.1")  # "1.0" is the RBAC form of system roles
-MAX_STATEMENTS = 8
-MAX_ACTIONS_PER_STATEMENT = 100
+# IAM's limit on a custom policy (its "Notes and Constraints"), counted on the compact JSON the
+# provider sends; statements and actions per statement are not limited.
+MAX_POLICY_CHARACTERS = 6144
 EFFECTS = ("Allow", "Deny")
 ALLOW, DENY = EFFECTS
 
@@ -430,17 +431,27 @@ class _Parser:
                 "Statement",
                 'add a statement: {"Effect": "Allow", "Action": [...]}',
             )
-        if len(statements) > MAX_STATEMENTS:
-            self.problem(
-                f"the policy has {len(statements)} statements; IAM allows at most {MAX_STATEMENTS} in one policy",
-                "Statement",
-                "merge statements with the same Effect and Condition, or split the role into several roles",
-            )
         for index, raw in enumerate(statements):
             path = "Statement" if single else f"Statement[{index}]"
             statement = self.statement(index, raw, path)
             if statement is not None:
                 doc.statements.append(statement)
+        if self.custom:
+            self.check_length(version, statements)
+
+    def check_length(self, version: Any, statements: list) -> None:
+        """IAM's 6,144 characters, on the document as the provider re-sends it. With unknown parts
+        only a lower bound is known: reported only when even that is over the limit."""
+        length, exact = sent_length(version, statements)
+        if length <= MAX_POLICY_CHARACTERS:
+            return
+        counted = f"{length:,}" if exact else f"at least {length:,}"
+        self.problem(
+            f"the policy is {counted} characters long as the provider sends it (compact JSON); IAM allows at "
+            f"most {MAX_POLICY_CHARACTERS:,} in one custom policy",
+            "",
+            "split it into several roles, or use wildcards (e.g. service:resourceType:*) for long action lists",
+        )
 
     def statement(self, index: int, raw: Any, path: str) -> Statement | None:
         if isinstance(raw, Unknown):
@@ -515,13 +526,6 @@ class _Parser:
                     action_path,
                     f"list the actions in {action_path}, or remove {path}",
                 )
-            if len(action) > MAX_ACTIONS_PER_STATEMENT:
-                self.problem(
-                    f"{action_path} has {len(action)} actions; IAM allows at most "
-                    f"{MAX_ACTIONS_PER_STATEMENT} in one statement",
-                    action_path,
-                    "use wildcards (e.g. service:resourceType:*) or split the actions over several statements",
-                )
             for j, item in enumerate(action):
                 item_path = f"{action_path}[{j}]"
                 if isinstance(item, Unknown):
@@ -581,6 +585,65 @@ class _Parser:
 
 
 _FAILED = object()
+
+# The fields the provider decodes a statement into, in the order it encodes them again; other keys
+# (Sid, NotAction) are dropped, empty Condition and Resource omitted.
+_SENT_STATEMENT_FIELDS = ("Action", "Effect", "Condition", "Resource")
+_GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _field(obj: dict, name: str) -> Any:
+    """A key as Go's decoder finds a struct field: exact match first, else case-insensitive, last wins."""
+    if name in obj:
+        return obj[name]
+    found = None
+    for key, value in obj.items():
+        if isinstance(key, str) and key.lower() == name.lower():
+            found = value
+    return found
+
+
+def _known_part(value: Any, depth: int = 0) -> tuple[Any, bool]:
+    """The value with each unknown part as an empty string (the shortest it can be), and whether
+    nothing was unknown."""
+    if isinstance(value, PartialJson):
+        value = value.value
+    if isinstance(value, Unknown) or depth > 100:
+        return "", False
+    if isinstance(value, dict):
+        out, exact = {}, True
+        for key, item in value.items():
+            out[str(key)], item_exact = _known_part(item, depth + 1)
+            exact = exact and item_exact
+        return out, exact
+    if isinstance(value, (list, tuple)):
+        parts = [_known_part(item, depth + 1) for item in value]
+        return [p for p, _ in parts], all(e for _, e in parts)
+    return value, True
+
+
+def sent_length(version: Any, statements: list) -> tuple[int, bool]:
+    """(characters of the compact JSON the provider sends, whether that is exact rather than a
+    lower bound). Go's encoder writes no whitespace and escapes <, > and & in strings."""
+    sent_statements = []
+    for raw in statements:
+        if not isinstance(raw, dict):
+            sent_statements.append(raw)
+            continue
+        sent = {}
+        for name in _SENT_STATEMENT_FIELDS:
+            value = _field(raw, name)
+            if name in ("Condition", "Resource") and not value:
+                continue
+            sent[name] = value
+        sent_statements.append(sent)
+    document, exact = _known_part({"Version": version if version is not None else "", "Statement": sent_statements})
+    try:
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str)
+    except (TypeError, ValueError, RecursionError):
+        return 0, False
+    length = len(text) + sum((len(escaped) - 1) * text.count(char) for char, escaped in _GO_ESCAPES.items())
+    return length, exact
 
 
 def parse_policy(value: Any, *, custom: bool = True, source: str | None = None) -> PolicyDocument:
@@ -774,18 +837,25 @@ def ims_actions_named(doc: PolicyDocument, catalog: Catalog, effect: str | None 
     return out
 
 
+def allowed_by_level(doc: PolicyDocument, catalog: Catalog) -> dict[str, list[ActionEntry]]:
+    """The Allow entries of a policy by the level of their service ("global" / "project"), in
+    document order; wildcard services and services the catalogue does not know count for neither."""
+    by_level: dict[str, list[ActionEntry]] = {"global": [], "project": []}
+    for statement in doc.statements:
+        if statement.effect != ALLOW:
+            continue
+        for entry in statement.actions:
+            parts = split_action(entry.text)
+            if parts is None or "*" in parts[0]:
+                continue
+            level = catalog.service_level(parts[0])
+            if level in by_level:
+                by_level[level].append(entry)
+    return by_level
+
+
 # ----------------------------------------------------------------------------------------------
 # Checks IMS101-IMS107
-
-
-def _service_level(catalog: Catalog, service: str) -> str | None:
-    entry = catalog.services.get(service) or catalog.services.get(service.lower())
-    if entry is None:
-        for name, candidate in catalog.services.items():
-            if name.lower() == service.lower():
-                entry = candidate
-                break
-    return entry.level if entry is not None else None
 
 
 def _wildcard_suggestions(parts: tuple[str, str, str], known_actions: Iterable[str], pattern: str) -> list[str]:
@@ -843,17 +913,18 @@ class _Checker:
         if self.doc.unknown is not None:
             return self.problems
         for statement in self.doc.statements:
+            miscased: list[ActionEntry] = []
             for entry in statement.actions:
                 parts = split_action(entry.text)
                 if parts is None:
                     continue  # IMS100 already
                 self.check_unknown_action(entry, parts)
-                self.check_service_case(entry, parts)
+                if self.is_ims(parts) and parts[0] != parts[0].lower():
+                    miscased.append(entry)
                 if self.custom and statement.effect == ALLOW:
                     self.check_admin_wildcard(entry)
+            self.check_service_case(statement, miscased)
             self.check_resource(statement)
-        if self.custom:
-            self.check_mixed_levels()
         self.check_role_type()
         if self.custom:
             self.check_partial_operations()
@@ -886,7 +957,7 @@ class _Checker:
         # a misspelt service: not a service the catalogue knows, one edit away from IMS's, and the
         # rest of the action names a real IMS action
         service = parts[0].lower()
-        if "*" in service or _service_level(self.catalog, service) is not None:
+        if "*" in service or self.catalog.service_level(service) is not None:
             return
         if edit_distance(service, self.service, max_distance=1) > 1:
             return
@@ -904,19 +975,20 @@ class _Checker:
         )
 
     # IMS102
-    def check_service_case(self, entry: ActionEntry, parts: tuple[str, str, str]) -> None:
-        service = parts[0]
-        if service == service.lower():
+    def check_service_case(self, statement: Statement, miscased: list[ActionEntry]) -> None:
+        """Once per statement, naming every IMS action whose service is not written lowercase."""
+        if not miscased:
             return
-        fixed = service.lower() + entry.text[len(service):]
+        first = miscased[0]
+        fixed = [self.service + e.text[len(split_action(e.text)[0]):] for e in miscased]  # type: ignore[index,operator]
+        shown = _quote(e.text for e in miscased[:5]) + (f" and {len(miscased) - 5} more" if len(miscased) > 5 else "")
         self.add(
             "IMS102",
-            f'"{entry.text}" {_where(entry.json_path)}: the service "{service}" is not lowercase; IAM '
-            f'service names are lowercase ("{service.lower()}"), and IAM may reject or ignore the action '
-            f"(it is matched case-insensitively here)",
-            entry.json_path,
-            f'write "{fixed}"',
-            actions=(entry.text,),
+            f"{shown} {_where(first.json_path)}: the service of an IMS action is written \"{self.service}\" "
+            "(lowercase); IAM may reject or ignore another spelling (it is matched case-insensitively here)",
+            first.json_path,
+            f"write {_quote(fixed[:5])}",
+            actions=tuple(e.text for e in miscased),
         )
 
     # IMS106
@@ -949,35 +1021,6 @@ class _Checker:
             path,
             f'remove "Resource" from {statement.json_path}, or move the IMS actions to a statement without "Resource"',
             actions=tuple(ims),
-        )
-
-    # IMS103
-    def check_mixed_levels(self) -> None:
-        by_level: dict[str, list[ActionEntry]] = {"global": [], "project": []}
-        services: dict[str, list[str]] = {"global": [], "project": []}
-        for _, entry in self.doc.entries:
-            parts = split_action(entry.text)
-            if parts is None or "*" in parts[0]:
-                continue
-            service = parts[0].lower()
-            level = _service_level(self.catalog, service)
-            if level in by_level:
-                by_level[level].append(entry)
-                if service not in services[level]:
-                    services[level].append(service)
-        if not by_level["global"] or not by_level["project"]:
-            return
-        first_global, first_project = by_level["global"][0], by_level["project"][0]
-        globals_, projects = ", ".join(services["global"]), ", ".join(services["project"])
-        self.add(
-            "IMS103",
-            f'the policy mixes global-service actions ({globals_}: e.g. "{first_global.text}" at '
-            f'{first_global.json_path}) with project-level actions ({projects}: e.g. "{first_project.text}" '
-            f"at {first_project.json_path}); IAM does not allow both kinds in one custom policy",
-            first_global.json_path,
-            f'split it into two roles: one of type "AX" with the {globals_} actions and one of type '
-            f'"XA" with the {projects} actions',
-            actions=(first_global.text, first_project.text),
         )
 
     # IMS104
@@ -1056,11 +1099,12 @@ def check_policy(
     role_type: str | None,
     custom: bool = True,
 ) -> list[PolicyProblem]:
-    """Every problem of the policy: IMS100 (from parsing) and IMS101-IMS107.
+    """Every problem of the policy itself: IMS100 (from parsing), IMS101, IMS102 and IMS104-IMS107
+    (IMS103 depends on where the role is assigned: a check of its own).
 
     `role_type`: the role's `type` ("AX"/"XA", any case; None or an Unknown when not known).
     `custom`: False for a system role's policy: only IMS100-IMS102, IMS104 and IMS105 apply
-    (IMS103, IMS106, IMS107 are about how a custom role is written).
+    (IMS106, IMS107 are about how a custom role is written).
     An unreadable document (`doc.unknown`) yields only its parse problems.
     """
     return _Checker(doc, catalog, role_type, custom).run()
@@ -1076,6 +1120,7 @@ __all__ = [
     "PolicyProblem",
     "Statement",
     "allowed_actions",
+    "allowed_by_level",
     "check_policy",
     "decide",
     "explicit_actions",
