@@ -12,6 +12,7 @@ from typing import Any, Iterable
 from iac_ims.catalog import Catalog, Operation
 from iac_ims.iam.model import Assignment, IamModel, Role
 from iac_ims.iam.policy import decide
+from iac_ims.terraform.values import Unknown
 
 ALLOWED = "allowed"
 DENIED = "denied"
@@ -105,6 +106,17 @@ class IamGraph:
 
     def _direct(self, principal: str) -> list[Assignment]:
         return self._direct_assignments.get(principal, [])
+
+    def possible_assignments_of(self, principal: str) -> tuple[list[tuple[Assignment, str]], Unknown | None]:
+        """What a principal may hold beyond `assignments_of`, because a membership could not be
+        fully resolved: ((assignment, group) of each group whose members are not all known, which
+        it may be in), and why it may be in groups nobody can tell (or None)."""
+        if principal not in self.model.principals or self.model.principals[principal].kind != "user":
+            return [], None
+        certain = set(self.groups_of(principal))
+        possible = [(a, group) for group in sorted(self.model.open_groups) if group not in certain
+                    for a in self._direct(group)]
+        return possible, self.model.open_users.get(principal)
 
     def assignments_of_role(self, role_key: str) -> list[Assignment]:
         return self._role_assignments.get(role_key, [])

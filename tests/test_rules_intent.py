@@ -842,3 +842,74 @@ def test_ims300_for_a_principal_whose_actions_are_split_across_projects(tmp_path
                       PROJECT_ID, OTHER_PROJECT_ID))
     found = on(report, "IMS300", "huaweicloud_identity_group.image_team")
     assert [f.operation for f in found] == ["native_upload_image"]
+
+
+# ---- group memberships that cannot be fully resolved never hide a grant ----------------------
+
+def user(name: str, intents: str | None = None) -> str:
+    above = f"# iac-ims:intent {intents}\n" if intents else ""
+    return f'{above}resource "huaweicloud_identity_user" "{name}" {{\n  name = "{name}"\n}}\n'
+
+
+EXPORTERS = (role("exporter", "ims:images:export") + group("exporters")
+             + assign("exporters", "exporters", "huaweicloud_identity_role.exporter.id"))
+
+
+def test_a_member_of_a_group_with_unresolved_members_is_not_denied(tmp_path: Path) -> None:
+    text = EXPORTERS + user("alice", intents="export_image") + '''
+variable "exporter_ids" {
+  type = list(string)
+}
+resource "huaweicloud_identity_group_membership" "exporters" {
+  group = huaweicloud_identity_group.exporters.id
+  users = var.exporter_ids
+}
+'''
+    report = scan(tmp_path, text)
+    assert not findings_of(report, "IMS300"), [f.message for f in findings_of(report, "IMS300")]
+    doubt = on(report, "IMS305", "huaweicloud_identity_user.alice")
+    assert doubt and "huaweicloud_identity_group.exporters" in doubt[0].message
+    assert any("var.exporter_ids" in f.message for f in findings_of(report, "IMS901"))
+
+
+def test_an_open_group_that_cannot_grant_it_changes_nothing(tmp_path: Path) -> None:
+    text = (role("reader", "ims:images:list") + group("readers")
+            + assign("readers", "readers", "huaweicloud_identity_role.reader.id")
+            + user("alice", intents="export_image") + '''
+variable "reader_ids" {
+  type = list(string)
+}
+resource "huaweicloud_identity_group_membership" "readers" {
+  group = huaweicloud_identity_group.readers.id
+  users = var.reader_ids
+}
+''')
+    report = scan(tmp_path, text)
+    assert [f.resource for f in findings_of(report, "IMS300")] == ["huaweicloud_identity_user.alice"]
+
+
+def test_a_user_added_to_a_group_that_cannot_be_told_is_unknown(tmp_path: Path) -> None:
+    text = user("alice", intents="export_image") + '''
+variable "team_group_id" {
+  type = string
+}
+resource "huaweicloud_identity_group_membership" "team" {
+  group = var.team_group_id
+  users = [huaweicloud_identity_user.alice.id]
+}
+'''
+    report = scan(tmp_path, text)
+    assert not findings_of(report, "IMS300")
+    assert on(report, "IMS305", "huaweicloud_identity_user.alice")
+
+
+def test_known_members_still_count(tmp_path: Path) -> None:
+    text = EXPORTERS + user("alice", intents="export_image") + user("bob", intents="export_image") + '''
+resource "huaweicloud_identity_group_membership" "exporters" {
+  group = huaweicloud_identity_group.exporters.id
+  users = [huaweicloud_identity_user.alice.id]
+}
+'''
+    report = scan(tmp_path, text)
+    assert [f.resource for f in findings_of(report, "IMS300")] == ["huaweicloud_identity_user.bob"]
+    assert not findings_of(report, "IMS305")

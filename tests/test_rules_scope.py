@@ -528,6 +528,101 @@ module "network" {
         ("module.network.huaweicloud_identity_agency.agency", "info", 7)]
 
 
+# ---- IMS205: an RBAC system role without the roles it depends on ------------------------------
+
+def system_grants(*grants: tuple[str, str], intents: str | None = None) -> str:
+    """A group holding system roles by data source: (display name, scope argument line)."""
+    comment = f"# iac-ims:intent {intents}\n" if intents else ""
+    text = comment + '''resource "huaweicloud_identity_group" "image_admins" {
+  name = "image-admins"
+}
+'''
+    for index, (name, scope) in enumerate(grants):
+        text += f'''
+data "huaweicloud_identity_role" "r{index}" {{
+  display_name = "{name}"
+}}
+resource "huaweicloud_identity_group_role_assignment" "a{index}" {{
+  group_id = huaweicloud_identity_group.image_admins.id
+  role_id  = data.huaweicloud_identity_role.r{index}.id
+  {scope}
+}}
+'''
+    return text
+
+
+PROJECT_SCOPE = f'project_id = "{PROJECT_ID}"'
+DOMAIN_SCOPE = f'domain_id = "{DOMAIN_ID}"'
+
+
+def test_ims205_ims_administrator_without_tenant_administrator(tmp_path: Path) -> None:
+    report = scan_tree(tmp_path, {"main.tf": system_grants(("IMS Administrator", PROJECT_SCOPE),
+                                                            intents="export_image")})
+    found = findings_of(report, "IMS205")
+    assert [(f.resource, f.severity) for f in found] == [
+        ("huaweicloud_identity_group_role_assignment.a0", "warning")]
+    assert "Tenant Administrator at global-service scope" in found[0].message
+    # what it would grant is neither granted nor failed
+    assert not findings_of(report, "IMS300")
+    assert [f.operation for f in findings_of(report, "IMS305")] == ["export_image"]
+
+
+def test_ims205_not_when_the_dependency_is_held_where_it_is_needed(tmp_path: Path) -> None:
+    report = scan_tree(tmp_path, {"main.tf": system_grants(("IMS Administrator", PROJECT_SCOPE),
+                                                            ("Tenant Administrator", DOMAIN_SCOPE),
+                                                            intents="list_images")})
+    assert not findings_of(report, "IMS205")
+    assert not findings_of(report, "IMS305") and not findings_of(report, "IMS300")
+
+
+def test_ims205_dependency_at_the_wrong_scope_does_not_count(tmp_path: Path) -> None:
+    report = scan_tree(tmp_path, {"main.tf": system_grants(("IMS Administrator", PROJECT_SCOPE),
+                                                            ("Tenant Administrator", PROJECT_SCOPE))})
+    assert [f.resource for f in findings_of(report, "IMS205")] == ["huaweicloud_identity_group_role_assignment.a0"]
+
+
+def test_ims205_server_administrator_names_every_missing_dependency(tmp_path: Path) -> None:
+    report = scan_tree(tmp_path, {"main.tf": system_grants(("Server Administrator", PROJECT_SCOPE),
+                                                            ("Tenant Guest", 'project_id = "all"'))})
+    found = findings_of(report, "IMS205")
+    assert len(found) == 1
+    for name in ("BSS Administrator", "VPC Administrator", "IMS Administrator"):
+        assert name in found[0].message
+    assert "Tenant Guest" not in found[0].message  # held at all projects, which covers the project
+
+
+def test_ims205_agency_with_its_dependencies(tmp_path: Path) -> None:
+    agency = '''resource "huaweicloud_identity_agency" "image_ops" {
+  name                  = "image-ops"
+  delegated_domain_name = "ops-tenant"
+  domain_roles          = [%s]
+  project_role {
+    project = "cn-north-4"
+    roles   = ["IMS Administrator"]
+  }
+}
+'''
+    report = scan_tree(tmp_path / "with", {"main.tf": agency % '"Tenant Administrator"'})
+    assert not findings_of(report, "IMS205")
+    report = scan_tree(tmp_path / "without", {"main.tf": agency % '"OBS ReadOnlyAccess"'})
+    assert [f.resource for f in findings_of(report, "IMS205")] == ["huaweicloud_identity_agency.image_ops"]
+
+
+def test_ims205_not_when_an_unresolved_role_may_be_the_dependency(tmp_path: Path) -> None:
+    text = system_grants(("IMS Administrator", PROJECT_SCOPE)) + f'''
+variable "obs_role_id" {{
+  type = string
+}}
+resource "huaweicloud_identity_group_role_assignment" "obs" {{
+  group_id  = huaweicloud_identity_group.image_admins.id
+  role_id   = var.obs_role_id
+  {DOMAIN_SCOPE}
+}}
+'''
+    report = scan_tree(tmp_path, {"main.tf": text})
+    assert not findings_of(report, "IMS205")
+
+
 # ---- THE TABLE TEST --------------------------------------------------------------------------
 
 CATALOG = load_catalog()

@@ -8,7 +8,7 @@ from iac_ims.catalog import Operation
 from iac_ims.checks import register
 from iac_ims.checks.context import CheckContext
 from iac_ims.findings import Finding
-from iac_ims.graph import ALLOWED, UNKNOWN, OperationDecision
+from iac_ims.graph import ALLOWED, DENIED, UNKNOWN, OperationDecision
 from iac_ims.iam.actions import action_matches, canonical_index, is_wildcard
 from iac_ims.iam.model import ENTERPRISE_PROJECT, UNRESOLVED, Assignment, Principal, Role
 from iac_ims.iam.policy import ims_actions_named
@@ -159,11 +159,14 @@ def _principal_intents(ctx: CheckContext, principal: Principal) -> Iterable[Find
     holdings = [a for a, _ in ctx.graph.assignments_of(principal.key) if a.scope is not None]
     project_level = [a for a in holdings if a.scope.reaches_project_services]
     for operation in operations:
+        doubt = _membership_doubt(ctx, principal.key, operation, holdings)
         usable = [a for a in project_level if a.scope.kind != ENTERPRISE_PROJECT or operation.enterprise_project]
         if usable:
             decision, first = _best_scope_decision(ctx, operation, usable, project_level)
             path = [principal.key, first.key, decision.granted_by.get(operation.actions[0], first.role)
                     if operation.actions else first.role]
+            if doubt and decision.state != ALLOWED and not decision.explicitly_denied:
+                decision.state, decision.reasons = UNKNOWN, [*decision.reasons, doubt]
             yield from _decision_findings(ctx, principal.instance, principal.key, operation, decision, path,
                                           first.scope.kind)
             if decision.state == ALLOWED:
@@ -175,6 +178,8 @@ def _principal_intents(ctx: CheckContext, principal: Principal) -> Iterable[Find
             yield _not_at_scope(ctx, assignment, ctx.model.roles[assignment.role], operation)
         if not usable and not granting:
             everything = ctx.graph.decide_operation(operation, [a.role for a in holdings])
+            if doubt and everything.state != ALLOWED and not everything.explicitly_denied:
+                everything.state, everything.reasons = UNKNOWN, [*everything.reasons, doubt]
             missing = everything.missing or list(operation.actions)
             where = "" if holdings else " (it holds no role in the scanned code)"
             if everything.state == ALLOWED:
@@ -189,6 +194,25 @@ def _principal_intents(ctx: CheckContext, principal: Principal) -> Iterable[Find
                               f"{principal.key} is meant to perform {operation.id} but {detail}",
                               operation=operation.id, evidence=[principal.key, *missing, operation.id],
                               fix=f"assign it a role allowing {_quote(operation.actions)} at project scope")
+
+
+def _membership_doubt(ctx: CheckContext, principal: str, operation: Operation,
+                      holdings: list[Assignment]) -> str | None:
+    """Why a principal may hold `operation` through a group membership that could not be fully
+    resolved (never a reason to call it not granted), or None."""
+    possible, unknown_groups = ctx.graph.possible_assignments_of(principal)
+    if unknown_groups is not None:
+        return f"it may belong to groups the scanned code cannot tell ({unknown_groups.reason})"
+    reaching = [(a, group) for a, group in possible if a.scope is not None and a.scope.reaches_project_services
+                and (a.scope.kind != ENTERPRISE_PROJECT or operation.enterprise_project)]
+    if not reaching:
+        return None
+    combined = ctx.graph.decide_operation(operation, [a.role for a in holdings] + [a.role for a, _ in reaching])
+    if combined.state == DENIED:
+        return None
+    groups = ", ".join(dict.fromkeys(group for _, group in reaching))
+    return (f"it may be a member of {groups}, whose members are not all known "
+            f"({ctx.model.open_groups[reaching[0][1]].reason}), and what that group holds may grant it")
 
 
 def _best_scope_decision(ctx: CheckContext, operation: Operation, usable: list[Assignment],
@@ -272,4 +296,8 @@ def _holds_prerequisite(ctx: CheckContext, principal: str, prerequisite: Any) ->
             return True, False
         if ctx.model.roles[assignment.role].kind == UNRESOLVED:
             unsure = True
+    possible, unknown_groups = ctx.graph.possible_assignments_of(principal)
+    if unknown_groups is not None or any(a.role in wanted and a.scope is not None and a.scope.reaches(level)
+                                         for a, _ in possible):
+        unsure = True
     return False, unsure

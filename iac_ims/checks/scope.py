@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Any, Iterable
 
 from iac_ims.checks import register
 from iac_ims.checks.context import CheckContext
@@ -39,6 +39,7 @@ def scope_findings(ctx: CheckContext) -> Iterable[Finding]:
     yield from _assignments_without_scope(ctx)
     yield from _unassigned_roles(ctx)
     yield from _misspelt_role_names(ctx)
+    yield from _missing_dependencies(ctx)
 
 
 def _enterprise_project_assignments(ctx: CheckContext) -> Iterable[Finding]:
@@ -183,3 +184,30 @@ def _misspelt_role_names(ctx: CheckContext) -> Iterable[Finding]:
                 "system roles Huawei Cloud lists (a custom role of another workspace?); what it grants cannot be "
                 "confirmed, and the provider skips a name it cannot find",
                 line=mention.line, end_line=mention.line, severity="info", evidence=evidence)
+
+
+def _dependency_scope(dependency: Any) -> str:
+    return "at global-service scope (domain_id or all resources)" if dependency.scope == "global" \
+        else "in the same project (or all projects)"
+
+
+def _missing_dependencies(ctx: CheckContext) -> Iterable[Finding]:
+    """IMS205: an RBAC system role granted without the roles it depends on: it does not take
+    effect (the console adds them; Terraform grants only the role it names)."""
+    for assignment in ctx.visit(ctx.model.assignments):
+        if not assignment.unmet or assignment.granted_role is None:
+            continue
+        role = ctx.model.roles[assignment.granted_role]
+        holders = ", ".join(assignment.principals)
+        missing = "; ".join(f"{d.role} {_dependency_scope(d)}" for d in assignment.unmet)
+        scope = assignment.scope.describe() if assignment.scope else "its scope"
+        yield ctx.finding(
+            "IMS205", assignment.instance,
+            f"{role.label} is granted to {holders} at {scope} without the roles it depends on: {missing}. Without "
+            "them the role does not take effect (the console adds them, Terraform does not), so what it would "
+            "grant cannot be confirmed",
+            line=assignment.line, end_line=assignment.end_line,
+            scope=assignment.scope.kind if assignment.scope else None,
+            evidence=[*assignment.principals, assignment.key if assignment.via == "assignment" else assignment.resource,
+                      role.key, *(f"system:{d.role}" for d in assignment.unmet)],
+            fix="also assign " + "; ".join(f"{d.role} to {holders} {_dependency_scope(d)}" for d in assignment.unmet))

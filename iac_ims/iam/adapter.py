@@ -12,6 +12,7 @@ from typing import Any, Iterable
 from iac_ims.catalog import DISPLAY_NAME, FORMER_NAME, INTERNAL_NAME, UNSTABLE_NAME, Catalog
 from iac_ims.directives import intents_in
 from iac_ims.iam import resources as rt
+from iac_ims.iam.dependencies import apply_dependencies
 from iac_ims.iam.model import (ALL_PROJECTS, CUSTOM, DOMAIN, ENTERPRISE_PROJECT, NAMED_CUSTOM, NAMED_FORMER,
                                NAMED_SYSTEM, NAMED_UNKNOWN, NAMED_UNSTABLE, PROJECT, SYSTEM, UNRESOLVED, Assignment,
                                IamModel, Principal, Role, RoleMention, Scope)
@@ -127,6 +128,7 @@ class ModelBuilder:
             self._user_assignment(instance)
         for instance in self.by_kind.get(rt.AGENCY, []):
             self._agency_roles(instance)
+        apply_dependencies(self.model, self.catalog)
         self.model.diagnostics.extend(self.log.diagnostics())
         return self.model
 

@@ -98,6 +98,12 @@ class Assignment:
     via: str  # "assignment" | "agency"
     principal_unknown: Unknown | None = None
     scope_problem: str | None = None
+    # an RBAC system role granted without roles it depends on does not take effect: `role` is
+    # then an unresolved stand-in, `granted_role` the role named, `unmet` the dependencies missing
+    # for certain (IMS205) and `unsure` those that cannot be told
+    granted_role: str | None = None
+    unmet: list[Any] = field(default_factory=list)
+    unsure: list[Any] = field(default_factory=list)
 
     @property
     def resource(self) -> str:
