@@ -40,6 +40,7 @@ _MANAGED: dict[str, str] = {
 
 _DATA: dict[str, str] = {
     "huaweicloud_identity_role": SYSTEM_ROLE_DATA,
+    "huaweicloud_identity_role_v3": SYSTEM_ROLE_DATA,  # the provider's older name of the same data source
     "flexibleengine_identity_role_v3": SYSTEM_ROLE_DATA,
     "huaweicloud_identity_custom_role": CUSTOM_ROLE_DATA,
 }
