@@ -39,6 +39,7 @@ class Attribute:
     expr: Any  # lark.Tree or JsonExpr
     line: int
     end_line: int
+    file: str | None = None  # set when merged in from an override file (None: the block's file)
 
 
 @dataclass
