@@ -30,11 +30,15 @@ from iac_ims.terraform.context import (
     Budget,
     EvalContext,
 )
-from iac_ims.terraform.values import PartialString, Reference, Unknown
+from iac_ims.terraform.values import Invalid, PartialList, PartialString, Reference, Unknown, partial_list
 
 __all__ = [
     "EvalError",
+    "CertainError",
     "LimitExceeded",
+    "SomeOf",
+    "as_collection",
+    "some_of",
     "Evaluator",
     "evaluate",
     "evaluate_compiled_template",
@@ -46,6 +50,16 @@ MAX_TEMPLATEFILE_DEPTH = 8
 
 class EvalError(Exception):
     """An error Terraform would raise while evaluating (caught by `try()` / `can()`)."""
+
+
+class CertainError(EvalError):
+    """An error Terraform certainly raises here (IMS903): a name not declared (`static`), or an
+    index a fully known collection lacks.  `try()`/`can()` catch it like any EvalError; uncaught,
+    `Evaluator.run` turns it into an `Invalid` for the loader to report where it is."""
+
+    def __init__(self, message: str, static: bool = False):
+        super().__init__(message)
+        self.static = static
 
 
 class LimitExceeded(Exception):
@@ -221,6 +235,60 @@ def is_traversable(v: Any) -> bool:
 
 
 _PLAIN_TYPES = frozenset((type(None), bool, int, float, str, list, dict))
+
+
+# ---------------------------------------------------------------------------------------
+# context objects that are collections (a resource or module with count / for_each)
+# ---------------------------------------------------------------------------------------
+
+
+def _context_collection(value: Any) -> Any:
+    """What a context object that stands for a collection gives as one; None for anything else."""
+    if type(value) in _PLAIN_TYPES or isinstance(value, Unknown):
+        return None
+    collection = getattr(value, "collection", None)
+    return collection() if collection is not None else None
+
+
+def as_collection(value: Any) -> Any:
+    """A context object standing for a collection, as Terraform sees it: the list (count) or map
+    (for_each) of its element handles, or, when its keys are unknown, a `Reference` naming it
+    with `instance_keys_known=False`.  Any other value is returned as it is."""
+    result = _context_collection(value)
+    return value if result is None else result
+
+
+class SomeOf:
+    """A collection whose keys are unknown, seen through one element that stands for any of them:
+    `element` (an instance handle giving what every instance has in common, or a Reference),
+    `unknown` (why the keys are unknown; a Reference naming the collection) and `names`, the
+    address every element's references start with."""
+
+    __slots__ = ("element", "unknown", "names")
+
+    def __init__(self, element: Any, unknown: Unknown, names: str):
+        self.element = element
+        self.unknown = unknown
+        self.names = names
+
+    def named_by(self, value: Any) -> bool:
+        """Whether `value` is a Reference into this collection's elements."""
+        return isinstance(value, Reference) and (
+            value.address == self.names or value.address.startswith(self.names + "["))
+
+
+def some_of(value: Any) -> SomeOf | None:
+    """`value` as a collection of unknown keys whose elements can still be named (a resource
+    whose count/for_each is unknown, or a Reference to its instances); None otherwise."""
+    if isinstance(value, Reference):
+        if value.instance_keys_known:
+            return None
+        return SomeOf(value, value, value.address)
+    result = _context_collection(value)
+    if not isinstance(result, Reference):
+        return None
+    some = getattr(value, "some_instance", None)
+    return SomeOf(some() if some is not None else result, result, result.address)
 
 
 def equal(a: Any, b: Any) -> Any:
@@ -458,7 +526,7 @@ _TRAVERSALS = frozenset(
 class Evaluator:
     """One evaluation: context, shared budget, current depth and local scope."""
 
-    __slots__ = ("ctx", "budget", "depth", "scope", "vars_only", "tf_depth")
+    __slots__ = ("ctx", "budget", "depth", "scope", "vars_only", "tf_depth", "guarded")
 
     def __init__(
         self,
@@ -474,6 +542,7 @@ class Evaluator:
         self.scope: dict = scope if scope is not None else {}
         self.vars_only = vars_only
         self.tf_depth = 0
+        self.guarded = 0  # inside try()/can() or an evaluation that may not happen: errors are caught
 
     # -- entry points ---------------------------------------------------------------
 
@@ -483,6 +552,8 @@ class Evaluator:
             if isinstance(tree, Tree) and tree.data == "attribute":
                 tree = tree.children[-1]
             return self.eval(tree)
+        except CertainError as e:
+            return Invalid(f"error: {e}", static=e.static)
         except EvalError as e:
             return Unknown(f"error: {e}")
         except LimitExceeded as e:
@@ -525,9 +596,18 @@ class Evaluator:
     def eval_soft(self, node: Any) -> Any:
         """Evaluate, turning an EvalError into an Unknown (for untaken-but-possible branches)."""
         try:
-            return self.eval(node)
+            return self.eval_guarded(node)
         except EvalError as e:
             return Unknown(f"error: {e}")
+
+    def eval_guarded(self, node: Any) -> Any:
+        """Evaluate where the caller catches errors (try/can, a branch that may not be taken):
+        a reference to something undeclared is then an error to catch, not one to report."""
+        self.guarded += 1
+        try:
+            return self.eval(node)
+        finally:
+            self.guarded -= 1
 
     # -- references -----------------------------------------------------------------
 
@@ -538,6 +618,22 @@ class Evaluator:
             return scope[name], 0
         if self.vars_only:
             raise EvalError(f'vars map does not contain key "{name}"')
+        value, consumed = self._resolve_context(name, steps)
+        if type(value) is Invalid and not value.reported:  # the context's "not declared"
+            reject = getattr(self.ctx, "reject", None)
+            if self.guarded or reject is None:
+                raise CertainError(value.reason, static=value.static)
+            reject(value)  # reported where the expression is; the rest of the value is still read
+            return Unknown(value.reason, value.depends_on), consumed
+        return value, consumed
+
+    def note_uncertain(self) -> None:
+        """Tell the context that this value could be different in a real run (see loader)."""
+        note = getattr(self.ctx, "note_uncertain", None)
+        if note is not None:
+            note()
+
+    def _resolve_context(self, name: str, steps: list) -> tuple[Any, int]:
         ctx = self.ctx
         if name == "var":
             return ctx.variable(self._attr_step(steps, 0, name)), 1
@@ -577,11 +673,13 @@ class Evaluator:
             if attr == "root":
                 return ctx.path_root, 1
             if attr == "cwd":
+                self.note_uncertain()  # Terraform renders it as an absolute path of the machine
                 return ctx.path_cwd, 1
             raise EvalError(f'"path" has no attribute "{attr}"')
         if name == "terraform":
             attr = self._attr_step(steps, 0, name)
             if attr == "workspace":
+                self.note_uncertain()  # another workspace may be selected
                 return "default", 1
             return Unknown(f"terraform.{attr} is not known statically", (f"terraform.{attr}",)), 1
         if name == "self":
@@ -649,14 +747,14 @@ class Evaluator:
         if t is list:
             i = _index_number(key)
             if i < 0 or i >= len(value):
-                raise EvalError(f"index {i} out of range for a list of {len(value)} elements")
+                raise CertainError(f"index {i} out of range for a list of {len(value)} elements")
             return value[i]
         if t is dict:
             k = _map_key(key)
             try:
                 return value[k]
             except KeyError:
-                raise EvalError(f'the map has no element with key "{k}"') from None
+                raise CertainError(f'the map has no element with key "{k}"') from None
         if isinstance(value, Unknown):
             if isinstance(value, Reference):
                 if value.attribute:
@@ -688,6 +786,8 @@ class Evaluator:
         return result
 
     def _splat_value(self, value: Any, per: list) -> Any:
+        if isinstance(value, PartialList):
+            return self._splat_partial(value, per)
         if isinstance(value, Unknown):
             if isinstance(value, Reference):
                 v: Any = replace(value, instance_keys_known=False)
@@ -723,10 +823,26 @@ class Evaluator:
             out.append(v)
         return out
 
+    def _splat_partial(self, value: PartialList, per: list) -> Any:
+        """A splat over a partly known list: each known element's attribute is certainly there
+        (an error in one is Terraform's to report once the list is known)."""
+        known = []
+        for element in value.known:
+            self.spend()
+            try:
+                for s in per:
+                    element = self.step(element, s)
+            except EvalError as e:
+                element = Unknown(f"error: {e}")
+            known.append(element)
+        parts = [self._splat_value(p, per) if isinstance(p, Reference) else p for p in value.unknown_parts]
+        return partial_list(known, parts)
+
     # -- iteration ------------------------------------------------------------------
 
     def iter_items(self, coll: Any, what: str = "for expression") -> Any:
         """(key, value) pairs of a collection, or an Unknown."""
+        coll = as_collection(coll)
         if isinstance(coll, Unknown):
             return plain_unknown(coll)
         t = type(coll)
@@ -799,11 +915,15 @@ class Evaluator:
                         unknowns.append(c)
                         out.append(None)  # which text follows is unknown
                         # both branches are possible: collect what they depend on too
-                        for branch in (n[2], n[3]):
-                            try:
-                                self._render(branch, [], unknowns, [0])
-                            except (EvalError, _TooLarge):
-                                pass
+                        self.guarded += 1
+                        try:
+                            for branch in (n[2], n[3]):
+                                try:
+                                    self._render(branch, [], unknowns, [0])
+                                except (EvalError, _TooLarge):
+                                    pass
+                        finally:
+                            self.guarded -= 1
                     else:
                         self._render(n[2] if c else n[3], out, unknowns, size)
                 else:  # for
@@ -1130,16 +1250,15 @@ def _for_parts(node: Tree) -> tuple:
     return intro, trees[1:], cond
 
 
-def _for_iterations(ev: Evaluator, intro: Tree, cond: Any, unknowns: list) -> Any:
+def _for_iterations(ev: Evaluator, names: tuple, items: Any, cond: Any, unknowns: list) -> Any:
     """Bind the for-expression's names to each item whose condition holds, then yield.
     An unknown collection or condition is added to `unknowns` instead."""
-    kname, vname, coll_t = _for_intro(intro)
-    items = ev.iter_items(ev.eval(coll_t))
     if isinstance(items, Unknown):
         unknowns.append(items)
         return
+    kname, vname = names
     scope = ev.scope
-    saved = ev.bind((kname, vname))
+    saved = ev.bind(names)
     try:
         for k, v in items:
             ev.spend()
@@ -1158,19 +1277,105 @@ def _for_iterations(ev: Evaluator, intro: Tree, cond: Any, unknowns: list) -> An
         ev.unbind(saved)
 
 
+def _soft_bool(ev: Evaluator, cond: Tree) -> Any:
+    """A condition that may never be evaluated by Terraform: its errors become Unknown."""
+    try:
+        return bool_or_unknown(ev.eval_guarded(cond))
+    except EvalError as e:
+        return Unknown(f"error: {e}")
+
+
+def _soft_body(ev: Evaluator, names: tuple, key: Any, element: Any, cond: Any, value_t: Tree) -> tuple[Any, Any]:
+    """The body of a for-expression for one element that Terraform would not evaluate at plan
+    time (an element of a partly known or unknown collection), errors as Unknown: (`_SKIPPED`,
+    None) when the condition is certainly false, else (the condition, the body's value)."""
+    kname, vname = names
+    saved = ev.bind(names)
+    try:
+        if kname is not None:
+            ev.scope[kname] = key
+        ev.scope[vname] = element
+        c = True if cond is None else _soft_bool(ev, cond)
+        if c is False:
+            return _SKIPPED, None
+        return c, ev.eval_soft(value_t)
+    finally:
+        ev.unbind(saved)
+
+
+_SKIPPED = object()
+
+
+def _for_some(ev: Evaluator, some: SomeOf, names: tuple, cond: Any, value_t: Tree, empty: Any = _SKIPPED) -> Any:
+    """A for-expression over a collection whose keys are unknown: the body is evaluated once for
+    an element standing for all of them.  A result naming the collection's elements stays a
+    Reference (with `instance_keys_known=False`), as a splat over it would; `empty` when the
+    condition is false for every element."""
+    key = Unknown(f"the keys of {some.names} are not known", (some.names,))
+    condition, value = _soft_body(ev, names, key, some.element, cond, value_t)
+    if condition is _SKIPPED:
+        return empty
+    if value is some.element:
+        return some.unknown
+    if some.named_by(value):
+        deps = Unknown.combine([value, some.unknown]).depends_on
+        return replace(value, address=some.names, instance_keys_known=False, depends_on=deps)
+    return Unknown.combine([some.unknown, *unknowns_in(condition), *unknowns_in(value)], reason=some.unknown.reason)
+
+
+def _for_partial(ev: Evaluator, partial: PartialList, names: tuple, cond: Any, value_t: Tree) -> Any:
+    """`[for ...]` over a partly known list: the known elements are mapped (those the condition
+    certainly keeps stay certain members), the unknown rest stays unknown, still naming the
+    resource it comes from where it does."""
+    position = Unknown("the position of an element in a partly known list is not known", partial.depends_on)
+    known: list = []
+    parts: list = []
+    for element in partial.known:
+        ev.spend()
+        condition, value = _soft_body(ev, names, position, element, cond, value_t)
+        if condition is True:
+            known.append(value)
+        elif condition is not _SKIPPED:  # the condition may drop it
+            parts.append(value if isinstance(value, Reference) else Unknown.combine([condition, *unknowns_in(value)]))
+    for part in partial.unknown_parts:
+        ev.spend()
+        some = some_of(part)
+        value = _for_some(ev, some, names, cond, value_t) if some is not None else part
+        if value is not _SKIPPED:
+            parts.append(value)
+    return partial_list(known, parts)
+
+
+def _for_start(ev: Evaluator, intro: Tree) -> tuple[tuple, Any, SomeOf | None]:
+    """The names a for-expression binds, its collection, and that collection as a collection of
+    unknown keys whose elements can still be named (or None)."""
+    kname, vname, coll_t = _for_intro(intro)
+    value = ev.eval(coll_t)
+    coll = as_collection(value)  # once: a resource's instances are listed here, not again per use
+    return (kname, vname), coll, some_of(value) if isinstance(coll, Reference) else None
+
+
 def _h_for_tuple(ev: Evaluator, node: Tree) -> Any:
     intro, (value_t,), cond = _for_parts(node)
+    names, coll, some = _for_start(ev, intro)
+    if some is not None:
+        return _for_some(ev, some, names, cond, value_t, empty=[])
+    if isinstance(coll, PartialList):
+        return _for_partial(ev, coll, names, cond, value_t)
     unknowns: list = []
-    out = [ev.eval(value_t) for _ in _for_iterations(ev, intro, cond, unknowns)]
+    out = [ev.eval(value_t) for _ in _for_iterations(ev, names, ev.iter_items(coll), cond, unknowns)]
     return Unknown.combine(unknowns) if unknowns else out
 
 
 def _h_for_object(ev: Evaluator, node: Tree) -> Any:
     intro, (key_t, value_t), cond = _for_parts(node)
+    names, coll, some = _for_start(ev, intro)
+    if some is not None:
+        return _for_some(ev, some, names, cond, value_t, empty={})
     grouping = any(isinstance(c, Token) and c.type == "ELLIPSIS" for c in node.children)
     result: dict = {}
     unknowns: list = []
-    for _ in _for_iterations(ev, intro, cond, unknowns):
+    for _ in _for_iterations(ev, names, ev.iter_items(coll), cond, unknowns):
         key = ev.eval(key_t)
         if isinstance(key, Unknown):
             unknowns.append(key)
@@ -1323,6 +1528,8 @@ def evaluate_compiled_template(
         return Unknown(f"error: template syntax error: {e}")
     try:
         return ev.render(compiled)
+    except CertainError as e:
+        return Invalid(f"error: {e}", static=e.static)
     except EvalError as e:
         return Unknown(f"error: {e}")
     except LimitExceeded as e:

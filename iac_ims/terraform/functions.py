@@ -8,11 +8,15 @@ the implementation runs:
     "shallow"  only a wholly unknown argument -> Unknown; the implementation copes with
                unknown elements (concat, merge, length, lookup, ...)
     "raw"      the implementation sees every argument as is (coalesce, jsonencode, ...)
+    "partial"  like "raw", for the functions that keep what is known of a partly known list
+               (`PartialList`) or of a resource whose instances are unknown (concat, toset ...)
     "lazy"     the implementation receives the argument *trees* and evaluates them itself
                (try, can)
 
 In the first two modes an argument that is a context `Traversable` (an object whose
-attributes are computed on demand) also makes the result Unknown.
+attributes are computed on demand) also makes the result Unknown, unless it stands for a
+collection (a resource with count/for_each): every function sees that as the list or map of
+its instances (`as_collection`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from iac_ims.terraform.evaluate import (
     EvalError,
     Evaluator,
     _index_number,
+    as_collection,
     equal,
     has_unknown,
     is_traversable,
@@ -44,7 +49,8 @@ from iac_ims.terraform.evaluate import (
     unknowns_in,
     value_key,
 )
-from iac_ims.terraform.values import PartialJson, PartialString, Unknown, decode_partial_json
+from iac_ims.terraform.values import (PartialJson, PartialList, PartialString, Reference, Unknown, decode_partial_json,
+                                     partial_list)
 
 __all__ = ["FUNCTIONS", "call", "register", "json_encode"]
 
@@ -74,7 +80,7 @@ def call(ev: Evaluator, name: str, arg_trees: list, expand: bool) -> Any:
         if expand:
             raise EvalError(f"{name}() does not accept an expanded (...) argument")
         return impl(ev, arg_trees)
-    args = [ev.eval(t) for t in arg_trees]
+    args = [as_collection(ev.eval(t)) for t in arg_trees]
     if expand:
         if not args:
             raise EvalError("... expansion needs an argument")
@@ -84,7 +90,7 @@ def call(ev: Evaluator, name: str, arg_trees: list, expand: bool) -> Any:
         if type(last) is not list:
             raise EvalError(f"the expanded (...) argument of {name}() must be a list, not a {type_name(last)}")
         args.extend(last)
-    if mode != "raw":
+    if mode != "raw" and mode != "partial":
         if mode == "deep":
             uk = []
             for a in args:
@@ -327,7 +333,7 @@ def _try(ev: Evaluator, trees: list) -> Any:
     last = ""
     for t in trees:
         try:
-            return ev.eval(t)
+            return ev.eval_guarded(t)
         except EvalError as e:
             last = str(e)
     raise EvalError(f"no expression given to try() succeeded: {last}")
@@ -338,7 +344,7 @@ def _can(ev: Evaluator, trees: list) -> Any:
     if len(trees) != 1:
         raise EvalError("can() takes exactly one argument")
     try:
-        v = ev.eval(trees[0])
+        v = ev.eval_guarded(trees[0])
     except EvalError:
         return False
     if has_unknown(v):
@@ -351,14 +357,80 @@ def _can(ev: Evaluator, trees: list) -> Any:
 # ---------------------------------------------------------------------------------------
 
 
-@register("concat", "shallow")
-def _concat(ev: Evaluator, *lists: Any) -> Any:
-    out: list = []
+# ---- partly known lists: what is known of each argument is kept
+
+def _names_instances(v: Any) -> bool:
+    """A Reference standing for a resource's instances (or their attributes) whose keys are unknown."""
+    return isinstance(v, Reference) and not v.instance_keys_known
+
+
+def _is_id(v: Any) -> bool:
+    """The `id` of one resource instance: a string in every provider's schema, never a list."""
+    return isinstance(v, Reference) and v.instance_keys_known and v.attribute == ("id",)
+
+
+def _list_parts(v: Any, fname: str) -> tuple[list, list]:
+    """(the elements certainly in list `v`, the unknown values the rest of it comes from)."""
+    if isinstance(v, PartialList):
+        return list(v.known), list(v.unknown_parts)
+    if isinstance(v, Unknown):
+        return [], [v]
+    if is_traversable(v):
+        return [], [Unknown(f"{fname}() of an object whose attributes are not all known")]
+    return _list(v, fname), []
+
+
+def _whole_unknown(v: Any) -> Any:
+    """An argument that is wholly unknown, as the result of a function that keeps the elements:
+    a Reference to a resource's instances still names them; any other unknown is plain."""
+    return v if _names_instances(v) or isinstance(v, PartialList) else plain_unknown(v)
+
+
+def _list_result(known: list, parts: list, fname: str) -> Any:
+    if len(known) > MAX_COLLECTION_SIZE:
+        return Unknown(f"{fname}() result is too large")
+    if not known and len(parts) == 1:
+        return _whole_unknown(parts[0])
+    return partial_list(known, parts)
+
+
+def _set_result(known: list, parts: list, fname: str) -> Any:
+    """A set: duplicates of known values are dropped; with unknown elements (which may equal
+    others) or unknown parts, what is known is still certainly in it."""
+    if len(known) > MAX_COLLECTION_SIZE:
+        return Unknown(f"{fname}() result is too large")
+    if not known and len(parts) == 1:
+        return _whole_unknown(parts[0])
+    if not parts and not any(has_unknown(x) for x in known):
+        return _set_order(known)
+    seen: set = set()
+    unique = []
+    for x in known:
+        k = ("u", id(x)) if has_unknown(x) else value_key(x)
+        if k not in seen:
+            seen.add(k)
+            unique.append(x)
+    unknown = Unknown.combine([*parts, *(u for x in unique for u in unknowns_in(x))])
+    reason = unknown.reason if parts else f"a set with unknown elements (which may be equal): {unknown.reason}"
+    return PartialList(reason, unknown.depends_on, known=tuple(unique), unknown_parts=tuple(parts))
+
+
+def _joined_parts(lists: tuple, fname: str) -> tuple[list, list]:
+    """The elements certainly in one of `lists`, and the unknown values the rest comes from."""
+    known: list = []
+    parts: list = []
     for x in lists:
-        out.extend(_list(x, "concat"))
-        if len(out) > MAX_COLLECTION_SIZE:
-            return Unknown("concat() result is too large")
-    return out
+        k, p = _list_parts(x, fname)
+        known.extend(k)
+        parts.extend(p)
+        if len(known) > MAX_COLLECTION_SIZE:
+            break  # the result says it is too large
+    return known, parts
+
+
+@register("concat", "partial")
+def _concat(ev: Evaluator, *lists: Any) -> Any:
+    return _list_result(*_joined_parts(lists, "concat"), "concat")
 
 
 @register("merge", "shallow")
@@ -371,14 +443,21 @@ def _merge(ev: Evaluator, *maps: Any) -> Any:
     return out
 
 
-@register("flatten", "shallow")
+@register("flatten", "partial")
 def _flatten(ev: Evaluator, v: Any) -> Any:
+    known, parts = _list_parts(v, "flatten")
     out: list = []
-    stack = [iter(_list(v, "flatten"))]
+    stack = [iter(known)]
     while stack:
         for x in stack[-1]:
-            if isinstance(x, Unknown):
-                return Unknown.combine([x])
+            x = as_collection(x)  # a resource with count inside the list is a list too
+            if isinstance(x, PartialList):
+                parts.extend(x.unknown_parts)
+                stack.append(iter(x.known))
+                break
+            if isinstance(x, Unknown) and not _is_id(x):
+                parts.append(x)  # it may be a list to flatten: not certainly an element
+                continue
             if type(x) is list:
                 stack.append(iter(x))
                 break
@@ -387,15 +466,14 @@ def _flatten(ev: Evaluator, v: Any) -> Any:
                 return Unknown("flatten() result is too large")
         else:
             stack.pop()
-    return out
+    return _list_result(out, parts, "flatten")
 
 
-@register("distinct", "shallow")
+@register("distinct", "partial")
 def _distinct(ev: Evaluator, v: Any) -> Any:
-    items = _list(v, "distinct")
-    uk = unknowns_in(items)
-    if uk:
-        return Unknown.combine(uk)
+    items, parts = _list_parts(v, "distinct")
+    if parts or unknowns_in(items):
+        return _set_result(items, parts, "distinct")
     seen = set()
     out = []
     for x in items:
@@ -406,18 +484,16 @@ def _distinct(ev: Evaluator, v: Any) -> Any:
     return out
 
 
-@register("compact", "shallow")
+@register("compact", "partial")
 def _compact(ev: Evaluator, v: Any) -> Any:
-    items = _list(v, "compact")
-    uk = [x for x in items if isinstance(x, Unknown)]
-    if uk:
-        return Unknown.combine(uk)
+    items, parts = _list_parts(v, "compact")
     out = []
     for x in items:
-        if x is None or x == "":
-            continue
-        out.append(_str(x, "compact"))
-    return out
+        if isinstance(x, Unknown):
+            parts.append(x)  # it may be null or empty, and then dropped
+        elif x is not None and x != "":
+            out.append(_str(x, "compact"))
+    return _list_result(out, parts, "compact")
 
 
 @register("lookup", "shallow")
@@ -459,28 +535,27 @@ def _keys(ev: Evaluator, m: Any) -> Any:
     return sorted(_map(m, "keys"))
 
 
-@register("values", "shallow")
+@register("values", "partial")
 def _values(ev: Evaluator, m: Any) -> Any:
+    if isinstance(m, Unknown) or is_traversable(m):
+        return _whole_unknown(m) if isinstance(m, Unknown) else Unknown(
+            "values() of an object whose attributes are not all known")
     mp = _map(m, "values")
     return [mp[k] for k in sorted(mp)]
 
 
-@register("toset", "shallow")
+@register("toset", "partial")
 def _toset(ev: Evaluator, v: Any) -> Any:
     if v is None:
         return None
-    items = _list(v, "toset")
-    uk = unknowns_in(items)
-    if uk:
-        return Unknown.combine(uk)
-    return _set_order(items)
+    return _set_result(*_list_parts(v, "toset"), "toset")
 
 
-@register("tolist", "shallow")
+@register("tolist", "partial")
 def _tolist(ev: Evaluator, v: Any) -> Any:
     if v is None:
         return None
-    return list(_list(v, "tolist"))
+    return _list_result(*_list_parts(v, "tolist"), "tolist")
 
 
 @register("tomap", "shallow")
@@ -581,12 +656,9 @@ def _zipmap(ev: Evaluator, ks: Any, vs: Any) -> Any:
     return {_str(k, "zipmap"): v for k, v in zip(keys, vals)}
 
 
-@register("setunion")
+@register("setunion", "partial")
 def _setunion(ev: Evaluator, *sets: Any) -> Any:
-    out: list = []
-    for s in sets:
-        out.extend(_list(s, "setunion"))
-    return _set_order(out)
+    return _set_result(*_joined_parts(sets, "setunion"), "setunion")
 
 
 @register("setintersection")
@@ -629,12 +701,14 @@ def _chunklist(ev: Evaluator, lst: Any, size: Any) -> Any:
     return [items[i : i + n] for i in range(0, len(items), n)]
 
 
-@register("contains", "shallow")
+@register("contains", "partial")
 def _contains(ev: Evaluator, lst: Any, value: Any) -> Any:
-    items = _list(lst, "contains")
+    items, parts = _list_parts(lst, "contains")
     if has_unknown(value):
         return Unknown.combine(unknowns_in(value))
-    unknowns = []
+    if is_traversable(value):
+        return Unknown("contains() of an object whose attributes are not all known")
+    unknowns = list(parts)  # the unknown rest may hold it
     for x in items:
         r = equal(x, value)
         if r is True:

@@ -54,6 +54,44 @@ class Reference(Unknown):
     instance_keys_known: bool = True
 
 
+@dataclass(frozen=True)
+class PartialList(Unknown):
+    """A list or set only partly known: every element of `known` is certainly a member (its value
+    may itself be unknown, e.g. a `Reference`), and further elements may exist.
+
+    `unknown_parts` are the values the unknown rest comes from, in order (a `var.extra` with no
+    value, or a `Reference` with `instance_keys_known=False` naming the resource whose instances
+    may add members); `reason`/`depends_on` sum them up.  Anything that does not look for a
+    PartialList treats it as the Unknown it is: its length, order and indexes are unknown."""
+
+    known: tuple = ()
+    unknown_parts: tuple = ()
+
+
+def partial_list(known: Iterable[Any], unknown_parts: Iterable[Unknown]) -> Any:
+    """A plain list when nothing is unknown, else the PartialList of `known` and the rest."""
+    known = tuple(known)
+    parts = tuple(unknown_parts)
+    if not parts:
+        return list(known)
+    combined = Unknown.combine(parts)
+    return PartialList(combined.reason, combined.depends_on, known=known, unknown_parts=parts)
+
+
+@dataclass(frozen=True)
+class Invalid(Unknown):
+    """An expression Terraform certainly rejects (IMS903): a reference to something not declared
+    (`static`: an error in the configuration itself, whatever the inputs) or an index a known
+    collection lacks.  `reported` is set once the loader has reported it where it is, so that a
+    value passed on from there (a local read elsewhere) is not reported again.
+
+    A context returns an unreported `Invalid` from a lookup to say "this name is not declared";
+    the evaluator then raises, so that `try()`/`can()` can still catch it."""
+
+    static: bool = False
+    reported: bool = False
+
+
 @runtime_checkable
 class Traversable(Protocol):
     """An object value that computes attribute and index access itself.
