@@ -10,16 +10,18 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 
+from iac_ims.terraform.certainty import Certainty
 from iac_ims.terraform.context import MISSING, Budget
 from iac_ims.terraform.discover import module_files, tfvars_files, walk_module_dirs
 from iac_ims.cache import content_digest
 from iac_ims.terraform.parse import (Attribute, Block, JsonExpr, ParsedFile, decode_source, parse_source,
                                      read_source_bytes, syntax_error)
-from iac_ims.terraform.values import Diagnostic, Reference, Unknown, first_unknown
+from iac_ims.terraform.overrides import from_override, is_override_file, merge_all, slot_of
+from iac_ims.terraform.values import Diagnostic, Invalid, Reference, Unknown, first_unknown
 
 MAX_MODULE_DEPTH = 16
 MAX_INSTANCES = 10_000  # one count/for_each beyond this is treated as unknown
@@ -31,12 +33,66 @@ MAX_READ_BYTES = 1024 * 1024  # file()/templatefile() limit
 
 
 def eval_expr(expr: Any, ctx: Any) -> Any:
-    """Evaluate an attribute's expression, whichever syntax it was written in."""
+    """Evaluate an expression, whichever syntax it was written in.  What Terraform would certainly
+    reject comes back as the plain Unknown it is: only `eval_attribute` knows where to report it."""
+    return _settle_invalid(_eval_raw(expr, ctx), isinstance(expr, JsonExpr), _unreported)
+
+
+def eval_attribute(attribute: Attribute, ctx: Any, file: str | None, address: str | None) -> tuple[Any, bool]:
+    """The value of an attribute evaluated where it is written, and whether a real run could see
+    another value (certainty.py).  What Terraform certainly rejects is reported there (IMS903): a
+    reference to something undeclared (the value goes on with an unknown in its place), and an
+    index or key a known collection lacks when nothing it depends on is uncertain (the value is
+    then an `Invalid` marked reported, so that its readers do not report it again)."""
+    owner = getattr(ctx, "owner", None)
+    if owner is None:
+        return eval_expr(attribute.expr, ctx), False
+    loader = owner.loader
+    value, frame = loader.certainty.measure(lambda: _eval_raw(attribute.expr, ctx), ctx.uncertain)
+    for invalid in frame.rejected:
+        loader.report_invalid(invalid, attribute, file, address)
+
+    def settle(invalid: Invalid) -> Unknown:
+        if frame.uncertain and not invalid.static:
+            return _unreported(invalid)
+        loader.report_invalid(invalid, attribute, file, address)
+        return replace(invalid, reported=True)
+
+    return _settle_invalid(value, isinstance(attribute.expr, JsonExpr), settle), frame.uncertain
+
+
+def note_certainty(ctx: Any, uncertain: bool) -> None:
+    """A value computed earlier is read again: the reader inherits its uncertainty."""
+    owner = getattr(ctx, "owner", None)
+    if owner is not None:
+        owner.loader.certainty.note(uncertain)
+
+
+def _eval_raw(expr: Any, ctx: Any) -> Any:
     if isinstance(expr, JsonExpr):
         return _eval_json_value(expr.value, ctx, 0)
     from iac_ims.terraform.evaluate import evaluate
 
     return evaluate(expr, ctx, Budget())
+
+
+def _unreported(invalid: Invalid) -> Unknown:
+    return Unknown(invalid.reason, invalid.depends_on)
+
+
+def _settle_invalid(value: Any, nested: bool, settle: Callable[[Invalid], Unknown], depth: int = 0) -> Any:
+    """`value` with each Invalid not yet reported replaced by `settle(it)`.  An HCL expression
+    stops at its first error, so only the whole value can be one; in JSON syntax each string
+    is evaluated on its own (`nested`)."""
+    if isinstance(value, Invalid) and not value.reported:
+        return settle(value)
+    if not nested or depth > 100:
+        return value
+    if isinstance(value, list):
+        return [_settle_invalid(v, True, settle, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {k: _settle_invalid(v, True, settle, depth + 1) for k, v in value.items()}
+    return value
 
 
 def _eval_json_value(value: Any, ctx: Any, depth: int) -> Any:
@@ -96,14 +152,29 @@ class SourceFile:
     parsed: ParsedFile | None = None
     digest: str | None = None  # content hash of the bytes read, when the scan cache wants it
     _headers: set[tuple[str, ...]] | None = field(default=None, repr=False)
+    _plain: bool | None = field(default=None, repr=False)
 
     @property
     def headers(self) -> set[tuple[str, ...]]:
         """What the file declares, from its block headers; asked only of files not parsed (yet),
         so a file parsed at once is never scanned for them."""
         if self._headers is None:
-            self._headers = lexical_headers(self.text) if self.text is not None else set()
+            if self.rel.endswith(".json"):  # JSON syntax has no block headers to scan: look inside when in doubt
+                self._headers = {UNCERTAIN}
+            else:
+                self._headers = lexical_headers(self.text) if self.text is not None else set()
         return self._headers
+
+    @property
+    def plain(self) -> bool:
+        """A file not parsed (yet) that certainly has no syntax error and holds only plain lines
+        (quickcheck.py), every block header read: it declares exactly what `headers` says."""
+        if self._plain is None:
+            from iac_ims.terraform.quickcheck import certainly_valid
+
+            self._plain = (self.text is not None and UNCERTAIN not in self.headers
+                           and not self.rel.endswith(".json") and certainly_valid(self.text))
+        return self._plain
 
 
 class ModuleSource:
@@ -111,24 +182,35 @@ class ModuleSource:
 
     Files that can matter to the caller (`must_parse`) and files with module calls are parsed
     at once; the others only when an expression refers to something they declare (a variable,
-    a local, an output, a resource), found through their block headers."""
+    a local, an output, a resource), found through their block headers.  Override files are
+    read at once, with the files declaring what they override, and merged into those blocks
+    whenever they are parsed (overrides.py).  `whole`: the files are the whole directory (not
+    one file scanned on its own), so that what none of them declares is certainly undeclared."""
 
     def __init__(self, directory: Path, files: list[SourceFile], parse: Callable[[SourceFile], ParsedFile],
-                 must_parse: Callable[[SourceFile], bool]):
+                 must_parse: Callable[[SourceFile], bool], whole: bool = True):
         self.directory = directory
         self.files = files
+        self.whole = whole
         self._parse = parse
         self.variables: dict[str, Block] = {}
         self.locals: dict[str, Attribute] = {}
+        self.local_files: dict[str, str] = {}  # the file each local is written in
         self.outputs: dict[str, Block] = {}
         self.module_calls: dict[str, Block] = {}
         self.resources: dict[tuple[str, str], Block] = {}
         self.data: dict[tuple[str, str], Block] = {}
         self.duplicates: list[tuple[Block, Block]] = []  # (ignored duplicate, the block kept)
+        self._base = [f for f in files if not is_override_file(f.path.name)]
+        self._overrides: dict[tuple[str, ...], list[Block]] = {}
+        self._local_overrides: dict[str, tuple[Attribute, str]] = {}
+        self._orphans: set[tuple[str, ...]] = set()  # declared only by an override (Terraform rejects it)
+        self._complete: bool | None = None  # whether every declaration can be seen (None: not asked yet)
+        self._read_overrides(sorted((f for f in files if is_override_file(f.path.name)), key=lambda f: f.path.name))
         self._ensure(lambda f: must_parse(f) or any(h[0] == "module" for h in f.headers))
 
     def _ensure(self, wanted: Callable[[SourceFile], bool]) -> None:
-        for source_file in self.files:
+        for source_file in self._base:
             if source_file.parsed is None and wanted(source_file):
                 source_file.parsed = self._parse(source_file)
                 for block in source_file.parsed.blocks:
@@ -156,37 +238,105 @@ class ModuleSource:
         table = self.data if mode == "data" else self.resources
         return self._lookup(table, (type_, name), ("data" if mode == "data" else "resource", type_, name))
 
-    def _slot(self, block: Block) -> tuple[dict | None, Any]:
-        """Where a block is indexed, for the blocks Terraform allows once per module."""
-        labels = block.labels
-        if block.type in ("variable", "output", "module") and labels:
-            table = {"variable": self.variables, "output": self.outputs, "module": self.module_calls}[block.type]
-            return table, labels[0]
-        if block.type in ("resource", "data") and len(labels) >= 2:
-            return (self.resources if block.type == "resource" else self.data), (labels[0], labels[1])
-        return None, None
+    def _table(self, slot: tuple[str, ...]) -> tuple[dict, Any]:
+        """The index and key of a block header (see overrides.slot_of)."""
+        kind = slot[0]
+        if kind in ("resource", "data"):
+            return (self.resources if kind == "resource" else self.data), (slot[1], slot[2])
+        return {"variable": self.variables, "output": self.outputs, "module": self.module_calls}[kind], slot[1]
 
     def unparsed(self) -> list[SourceFile]:
         return [f for f in self.files if f.parsed is None]
 
     def _index(self, block: Block) -> None:
-        table, key = self._slot(block)
-        if table is not None and key in table:
-            self.duplicates.append((block, table[key]))
-        labels = block.labels
-        if block.type == "variable" and labels:
-            self.variables.setdefault(labels[0], block)
-        elif block.type == "locals":
+        if block.type == "locals":
             for name, attribute in block.attributes.items():
-                self.locals.setdefault(name, attribute)
-        elif block.type == "output" and labels:
-            self.outputs.setdefault(labels[0], block)
-        elif block.type == "module" and labels:
-            self.module_calls.setdefault(labels[0], block)
-        elif block.type == "resource" and len(labels) >= 2:
-            self.resources.setdefault((labels[0], labels[1]), block)
-        elif block.type == "data" and len(labels) >= 2:
-            self.data.setdefault((labels[0], labels[1]), block)
+                self._index_local(name, attribute, block.file)
+            return
+        slot = slot_of(block)
+        if slot is None:
+            return
+        if slot in self._overrides:
+            block = merge_all(block, self._overrides[slot])
+        table, key = self._table(slot)
+        if key in table and slot not in self._orphans:
+            self.duplicates.append((block, table[key]))
+            return
+        self._orphans.discard(slot)
+        table[key] = block
+
+    def _index_local(self, name: str, attribute: Attribute, file: str) -> None:
+        if name not in self.locals:
+            self.locals[name], self.local_files[name] = self._local_overrides.get(name, (attribute, file))
+
+    # ---- override files
+
+    def _read_overrides(self, files: list[SourceFile]) -> None:
+        """Parse the override files, and the files declaring what they override, so that the
+        merge is done whichever order the other files are parsed in."""
+        for source_file in files:
+            if source_file.parsed is None:
+                source_file.parsed = self._parse(source_file)
+            for block in source_file.parsed.blocks:
+                self._add_override(block)
+        for slot in list(self._overrides):
+            table, key = self._table(slot)
+            self._lookup(table, key, slot)
+            if key not in table:  # Terraform rejects an override of nothing: read it as a declaration
+                self._orphans.add(slot)
+                table[key] = merge_all(self._overrides[slot][0], self._overrides[slot][1:])
+        for name, (attribute, file) in self._local_overrides.items():
+            self.local(name)  # the original, parsed now, takes the override's value
+            self.locals[name], self.local_files[name] = attribute, file
+
+    def _add_override(self, block: Block) -> None:
+        if block.type == "locals":
+            for name, attribute in block.attributes.items():
+                self._local_overrides[name] = (from_override(attribute, block), block.file)
+            return
+        slot = slot_of(block)
+        if slot is not None:
+            self._overrides.setdefault(slot, []).append(block)
+
+    # ---- certainty of absence
+
+    def certainly_lacks(self, kind: str, key: Any) -> bool:
+        """Whether Terraform finds no declaration of `key` (a variable, local, module call,
+        resource or data source) in this module, for certain: every file of the directory read
+        without error, none declaring it, and no OpenTofu file (`.tofu`) that might.  A file not
+        parsed yet is parsed, unless it is a plain file whose block headers do not name it."""
+        if self._complete is None:
+            self._complete = self.whole and not _has_tofu_files(self.directory)
+        if not self._complete:
+            return False
+        header = _DECLARATION_HEADERS[kind](key)
+        self._ensure(lambda f: header in f.headers or not f.plain)
+        if any(f.error is not None or (f.parsed is not None and f.parsed.error is not None) for f in self.files):
+            return False
+        table = {"variable": self.variables, "local": self.locals, "module": self.module_calls,
+                 "resource": self.resources, "data": self.data}[kind]
+        return key not in table
+
+
+_DECLARATION_HEADERS: dict[str, Callable[[Any], tuple[str, ...]]] = {
+    "variable": lambda name: ("variable", name),
+    "local": lambda name: ("locals",),
+    "module": lambda name: ("module", name),
+    "resource": lambda key: ("resource", *key),
+    "data": lambda key: ("data", *key),
+}
+
+
+_TOFU_SUFFIXES = (".tofu", ".tofu.json")
+
+
+def _has_tofu_files(directory: Path) -> bool:
+    """OpenTofu also reads `.tofu` files, which this scan does not."""
+    try:
+        with os.scandir(directory) as entries:
+            return any(e.name.endswith(_TOFU_SUFFIXES) for e in entries)
+    except OSError:
+        return True
 
 
 def literal_source(block: Block) -> str | None:
@@ -212,20 +362,41 @@ class EvaluatedBlock:
 
     block: Block
     ctx: Any
-    _values: dict[str, Any]
+    _values: dict[str, tuple[Any, bool]]  # name -> (value, uncertain)
 
     def has(self, name: str) -> bool:
         return name in self.block.attributes
 
     def attr(self, name: str, default: Any = None) -> Any:
+        """The attribute's value (`default` when the block does not set it).  An error Terraform
+        certainly raises in it is reported (IMS903) and the value is an `Invalid` marked reported."""
         if name not in self._values:
             attribute = self.block.attributes.get(name)
-            self._values[name] = default if attribute is None else eval_expr(attribute.expr, self.ctx)
-        return self._values[name]
+            if attribute is None:
+                return default
+            self._values[name] = eval_attribute(attribute, self.ctx, self.block.file, self.report_address())
+        else:
+            note_certainty(self.ctx, self._values[name][1])
+        return self._values[name][0]
 
     def attr_line(self, name: str) -> int:
         attribute = self.block.attributes.get(name)
         return attribute.line if attribute else self.block.line
+
+    def attr_file(self, name: str) -> str:
+        """The file an attribute is written in: the block's, or an override file's."""
+        attribute = self.block.attributes.get(name)
+        return (attribute.file if attribute else None) or self.block.file
+
+    def report_address(self) -> str | None:
+        """The address findings about this block name."""
+        owner = getattr(self.ctx, "owner", None)
+        return block_address(owner.address_prefix, getattr(self.ctx, "origin", None)) if owner else None
+
+    @property
+    def module_instance(self) -> "ModuleInstance | None":
+        """The module instance the block belongs to (None outside a loaded module)."""
+        return getattr(self.ctx, "owner", None)
 
 
 @dataclass
@@ -235,7 +406,7 @@ class NestedBlock(EvaluatedBlock):
     type: str
     block: Block
     ctx: Any
-    _values: dict[str, Any] = field(default_factory=dict)
+    _values: dict[str, tuple[Any, bool]] = field(default_factory=dict)
 
 
 @dataclass
@@ -250,12 +421,15 @@ class ResourceInstance(EvaluatedBlock):
     scan_root: Path
     module_calls: tuple[Block, ...]  # the module blocks from the root down to this resource
     count_unknown: Unknown | None = None
-    _values: dict[str, Any] = field(default_factory=dict)
+    _values: dict[str, tuple[Any, bool]] = field(default_factory=dict)
 
     @property
     def address(self) -> str:
         base = f"{self.module_path}{'data.' if self.mode == 'data' else ''}{self.type}.{self.name}"
         return base + instance_suffix(self.key)
+
+    def report_address(self) -> str | None:
+        return self.address
 
     @property
     def file(self) -> str:
@@ -286,6 +460,17 @@ def instance_suffix(key: Any) -> str:
     return f"[{json.dumps(key)}]"
 
 
+def block_address(prefix: str, block: Block | None) -> str | None:
+    """The address of a resource, data source or module call block (without instance key)."""
+    if block is None:
+        return None
+    if block.type in ("resource", "data") and len(block.labels) >= 2:
+        return prefix + ("data." if block.type == "data" else "") + ".".join(block.labels[:2])
+    if block.type == "module" and block.labels:
+        return f"{prefix}module.{block.labels[0]}"
+    return None
+
+
 def expand_nested(block: Block, type_: str, ctx: Any) -> list[NestedBlock]:
     result = [NestedBlock(type_, b, ctx) for b in block.blocks if b.type == type_]
     for dynamic in block.blocks:
@@ -298,15 +483,99 @@ def expand_nested(block: Block, type_: str, ctx: Any) -> list[NestedBlock]:
         if "iterator" in dynamic.attributes:
             name = _traversal_name(dynamic.attributes["iterator"].expr)
             iterator_name = name or type_
-        collection = eval_expr(dynamic.attributes["for_each"].expr, ctx)
-        items = iteration_items(collection)
-        if isinstance(items, Unknown):
-            # One block of unknown content: the IAM layer sees unknown values, not silence.
-            result.append(NestedBlock(type_, content, ctx.with_iterator(iterator_name, items, items)))
-            continue
-        for key, value in items:
-            result.append(NestedBlock(type_, content, ctx.with_iterator(iterator_name, key, value)))
+        for key, value, uncertain in _dynamic_items(dynamic, ctx):
+            result.append(NestedBlock(type_, content, ctx.with_iterator(iterator_name, key, value, uncertain)))
     return result
+
+
+def _dynamic_items(dynamic: Block, ctx: Any) -> list[tuple[Any, Any, bool]]:
+    """(key, value, uncertain) of each block a `dynamic` block generates.  When its for_each is
+    unknown: one block of unknown content, so that the IAM layer sees unknown values, not silence
+    (its value still names the resource whose instances it iterates, where it does)."""
+    owner = getattr(ctx, "owner", None)
+    address = block_address(owner.address_prefix, ctx.origin) if owner else None
+    collection, uncertain = eval_attribute(dynamic.attributes["for_each"], ctx, dynamic.file, address)
+    items = iteration_items(collection)
+    if isinstance(items, Unknown):
+        return [(items, _some_element(collection, items), True)]
+    return [(key, value, uncertain) for key, value in items]
+
+
+def _some_element(collection: Any, unknown: Unknown) -> Any:
+    """What each element of an unknown for_each collection is known to be."""
+    from iac_ims.terraform.evaluate import some_of
+
+    some = some_of(collection)
+    return some.element if some is not None else unknown
+
+
+def direct_variable(instance_or_block: "EvaluatedBlock | Block", attribute_name: str) -> str | None:
+    """NAME when the attribute's expression is exactly `var.NAME` (also `(var.NAME)` and
+    `"${var.NAME}"`, which Terraform reads as the same value), else None (no such attribute,
+    or any other expression: `var.a.b`, `try(var.a, x)`, `coalesce(var.a)` ...).  Works on
+    python-hcl2's Lark trees, the lean trees of fastparse and Terraform's JSON syntax alike."""
+    block = instance_or_block if isinstance(instance_or_block, Block) else instance_or_block.block
+    attribute = block.attributes.get(attribute_name)
+    if attribute is None:
+        return None
+    expr = attribute.expr
+    if isinstance(expr, JsonExpr):
+        expr = _json_interpolation(expr.value)
+    return _variable_name(expr) if expr is not None else None
+
+
+def _json_interpolation(value: Any) -> Any:
+    """The expression of a JSON string that is one interpolation and nothing else."""
+    from iac_ims.terraform.template import TemplateSyntaxError, compile_template
+
+    if not isinstance(value, str):
+        return None
+    try:
+        compiled = compile_template(value)
+    except TemplateSyntaxError:
+        return None
+    return compiled.nodes[0][1] if compiled.passthrough else None
+
+
+def _variable_name(node: Any) -> str | None:
+    from lark import Tree
+
+    node = _unwrapped(node)
+    if not isinstance(node, Tree) or node.data != "get_attr_expr_term":
+        return None
+    parts = [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+    if len(parts) != 2 or parts[1].data != "get_attr":
+        return None
+    root = _unwrapped(parts[0])
+    if not (isinstance(root, Tree) and root.data == "identifier" and str(root.children[0]) == "var"):
+        return None
+    names = [c for c in parts[1].children if isinstance(c, Tree) and c.data == "identifier"]
+    return str(names[0].children[0]) if len(names) == 1 else None
+
+
+def _unwrapped(node: Any) -> Any:
+    """Through parentheses, and through a quoted string that is one interpolation."""
+    from lark import Tree
+
+    for _ in range(64):  # bounded: a hostile file may nest parentheses deeply
+        if not isinstance(node, Tree):
+            return node
+        trees = [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+        if node.data == "expr_term" and len(trees) == 1:
+            node = trees[0]
+        elif node.data == "string" and len(trees) == 1 and _is_interpolation(trees[0]):
+            node = [c for c in trees[0].children[0].children if isinstance(c, Tree)][0]
+        else:
+            return node
+    return None
+
+
+def _is_interpolation(part: Any) -> bool:
+    from lark import Tree
+
+    inner = part.children[0] if part.children else None
+    return (part.data == "string_part" and isinstance(inner, Tree) and inner.data == "interpolation"
+            and any(isinstance(c, Tree) for c in inner.children))
 
 
 def _traversal_name(expr: Any) -> str | None:
@@ -324,7 +593,11 @@ def _traversal_name(expr: Any) -> str | None:
 
 
 def iteration_items(collection: Any) -> list[tuple[Any, Any]] | Unknown:
-    """(key, value) pairs of a for_each collection, Terraform's order; Unknown if not known."""
+    """(key, value) pairs of a for_each collection, Terraform's order; Unknown if not known.
+    A resource with for_each is the map of its instances (see ResourceHandle.collection)."""
+    from iac_ims.terraform.evaluate import as_collection
+
+    collection = as_collection(collection)
     unknown = first_unknown(collection) if not isinstance(collection, dict) else (
         collection if isinstance(collection, Unknown) else None
     )
@@ -352,31 +625,45 @@ def iteration_items(collection: Any) -> list[tuple[Any, Any]] | Unknown:
 
 
 class ModuleContext:
-    """EvalContext for the blocks of one module instance (and one count/for_each instance)."""
+    """EvalContext for the blocks of one module instance (and one count/for_each instance).
+    `uncertain`: the instance may not exist in a real run, or its each/count values may differ
+    (its count/for_each is unknown or read something uncertain; see certainty.py)."""
 
     def __init__(self, module: "ModuleInstance", each_key: Any = MISSING, each_value: Any = MISSING,
                  count_index: Any = MISSING, origin: Block | None = None,
-                 iterators: dict[str, dict[str, Any]] | None = None):
+                 iterators: dict[str, dict[str, Any]] | None = None, uncertain: bool = False):
         self.owner = module
         self.each_key = each_key
         self.each_value = each_value
         self.count_index = count_index
         self.origin = origin
         self.iterators = iterators or {}
+        self._uncertain = uncertain
         self.path_module = module.path_module
+        # Terraform runs in the root module's directory: both name it (relative, as path.root renders)
         self.path_root = "."
         self.path_cwd = "."
 
+    @property
+    def uncertain(self) -> bool:
+        return self._uncertain or self.owner.uncertain
+
     def derive(self, **changes: Any) -> "ModuleContext":
         values = dict(each_key=self.each_key, each_value=self.each_value, count_index=self.count_index,
-                      origin=self.origin, iterators=self.iterators)
+                      origin=self.origin, iterators=self.iterators, uncertain=self._uncertain)
         values.update(changes)
         return ModuleContext(self.owner, **values)
 
-    def with_iterator(self, name: str, key: Any, value: Any) -> "ModuleContext":
+    def with_iterator(self, name: str, key: Any, value: Any, uncertain: bool = False) -> "ModuleContext":
         iterators = dict(self.iterators)
         iterators[name] = {"key": key, "value": value}
-        return self.derive(iterators=iterators)
+        return self.derive(iterators=iterators, uncertain=self._uncertain or uncertain)
+
+    def note_uncertain(self) -> None:
+        self.owner.loader.certainty.note()
+
+    def reject(self, invalid: Invalid) -> None:
+        self.owner.loader.certainty.reject(invalid)
 
     # EvalContext
     def variable(self, name: str) -> Any:
@@ -400,6 +687,7 @@ class ModuleContext:
         return self.owner.resource_reference("data", type_, name)
 
     def read_file(self, path: str) -> Any:
+        self.note_uncertain()  # the file may be generated or changed before a real run
         return self.owner.loader.read_file(path, self.owner, self.origin)
 
 
@@ -438,10 +726,15 @@ _NO_CONTEXT = _NoContext()
 
 
 class ResourceHandle:
-    """`type.name` seen from an expression: known arguments are values, the rest references."""
+    """`type.name` seen from an expression: known arguments are values, the rest references.
+
+    A resource with count/for_each (`expanded`) is a collection: `collection()` gives its
+    instances' handles as Terraform sees them (a list for count, a map for for_each), or, when its
+    keys are unknown, a Reference naming it, and `some_instance()` a handle standing for any one
+    of its instances (`some`): what every instance has in common, references for the rest."""
 
     def __init__(self, module: "ModuleInstance", mode: str, type_: str, name: str, block: Block, key: Any = None,
-                 expanded: bool = False):
+                 expanded: bool = False, some: bool = False):
         self.module = module
         self.mode = mode
         self.type = type_
@@ -449,6 +742,7 @@ class ResourceHandle:
         self.block = block
         self.key = key
         self.expanded = expanded  # has count/for_each and no instance chosen yet
+        self.some = some  # any one instance of a resource whose instance keys are unknown
 
     @property
     def address(self) -> str:
@@ -459,7 +753,7 @@ class ResourceHandle:
         what = "read at plan time" if self.mode == "data" else "known only after apply"
         dotted = ".".join((self.address, *attribute))
         return Reference(f"{dotted} is {what}", (self.address,), address=self.address, attribute=attribute,
-                         instance_keys_known=not self.expanded)
+                         instance_keys_known=not (self.expanded or self.some))
 
     def traverse_attr(self, name: str) -> Any:
         if self.expanded:
@@ -479,9 +773,36 @@ class ResourceHandle:
             key = int(key)
         return ResourceHandle(self.module, self.mode, self.type, self.name, self.block, key, expanded=False)
 
+    def collection(self) -> Any:
+        """The instances as a list (count) or map (for_each) of handles; a Reference to the
+        resource (`instance_keys_known=False`) when its keys are unknown; None when the
+        resource has neither count nor for_each (it is one object, not a collection)."""
+        if not self.expanded:
+            return None
+        unknown, instances = self.module.instance_keys(self.mode, self.type, self.name, self.block)
+        if unknown is not None:
+            return Reference(f"the instances of {self.address} are not known: {unknown.reason}",
+                             (self.address, *(d for d in unknown.depends_on if d != self.address)),
+                             address=self.address, instance_keys_known=False)
+        handles = [(key, ResourceHandle(self.module, self.mode, self.type, self.name, self.block, key))
+                   for key in instances]
+        if "count" in self.block.attributes:
+            return [handle for _, handle in handles]
+        return dict(handles)
+
+    def some_instance(self) -> "ResourceHandle":
+        return ResourceHandle(self.module, self.mode, self.type, self.name, self.block, None, some=True)
+
+    def splat(self) -> Any:
+        """`r[*]`: the instances of a resource with count; anything else is wrapped, as Terraform
+        wraps a value that is not a list."""
+        collection = self.collection()
+        return collection if isinstance(collection, (list, Unknown)) else [self]
+
 
 class ModuleHandle:
-    """`module.name` seen from an expression: its outputs, evaluated in the child instance."""
+    """`module.name` seen from an expression: its outputs, evaluated in the child instance.
+    A call with count/for_each is a collection of its instances (`collection()`)."""
 
     def __init__(self, parent: "ModuleInstance", name: str, instances: dict[Any, "ModuleInstance"], expanded: bool):
         self.parent = parent
@@ -505,14 +826,30 @@ class ModuleHandle:
             return Unknown(f"module.{self.name}[{key!r}] does not exist", (f"module.{self.name}",))
         return ModuleHandle(self.parent, self.name, {None: child}, expanded=False)
 
+    def collection(self) -> Any:
+        """The instances of a call with count (a list) or for_each (a map); None otherwise."""
+        if not self.expanded:
+            return None
+        self.parent.loader.certainty.note(self.parent.children_uncertain.get(self.name, True))
+        handles = {key: ModuleHandle(self.parent, self.name, {None: child}, expanded=False)
+                   for key, child in self.instances.items()}
+        block = self.parent.source.module_calls.get(self.name)
+        if block is not None and "count" in block.attributes:
+            return [handles[key] for key in sorted(handles)]
+        return {key: handles[key] for key in sorted(handles)}
+
 
 # ---- module instances ----------------------------------------------------------------
 
 
 class ModuleInstance:
+    """One instance of a module: a root module (`is_root`: no caller; its variables come from
+    defaults, tfvars and --var/--var-file) or a module call's instance (variables from the
+    call's arguments).  `uncertain`: the instance may not exist in a real run (see certainty.py)."""
+
     def __init__(self, loader: "Loader", source: ModuleSource, scan_root: Path, root_dir: Path,
                  address_prefix: str, inputs: dict[str, Callable[[], Any]], calls: tuple[Block, ...],
-                 ancestors: tuple[Path, ...]):
+                 ancestors: tuple[Path, ...], uncertain: bool = False):
         self.loader = loader
         self.source = source
         self.scan_root = scan_root
@@ -521,39 +858,51 @@ class ModuleInstance:
         self.inputs = inputs
         self.calls = calls
         self.ancestors = ancestors
+        self.is_root = not calls
+        self.uncertain = uncertain
         rel = os.path.relpath(source.directory, root_dir)
         self.path_module = "." if rel == "." else rel.replace(os.sep, "/")
         self.base_ctx = ModuleContext(self)
-        self._variables: dict[str, Any] = {}
-        self._locals: dict[str, Any] = {}
-        self._outputs: dict[str, Any] = {}
+        self._variables: dict[str, tuple[Any, bool]] = {}
+        self._locals: dict[str, tuple[Any, bool]] = {}
+        self._outputs: dict[str, tuple[Any, bool]] = {}
         self._in_progress: set[str] = set()
         self.children: dict[str, dict[Any, ModuleInstance]] = {}
+        self.children_uncertain: dict[str, bool] = {}  # module call -> whether its instances may differ
         self.child_unknown: dict[str, Unknown] = {}
         self.instances: dict[tuple[str, str, str], list[ResourceInstance]] = {}
+        self._expansions_uncertain: dict[tuple[str, str, str], bool] = {}
         self._expanding: set[tuple[str, str, str]] = set()
 
     # values
-    def _guarded(self, key: str, cache: dict[str, Any], compute: Callable[[], Any]) -> Any:
+    def _guarded(self, key: str, cache: dict[str, tuple[Any, bool]], compute: Callable[[], Any]) -> Any:
         if key in cache:
-            return cache[key]
+            value, uncertain = cache[key]
+            self.loader.certainty.note(uncertain)
+            return value
         if key in self._in_progress:
             return Unknown(f"{key} refers to itself", (key,))
         if len(self._in_progress) > 200:
             return Unknown(f"{key}: references nested too deeply", (key,))
         self._in_progress.add(key)
         try:
-            value = compute()
+            value, frame = self.loader.certainty.measure(compute)
+            cache[key] = (value, frame.uncertain)
         finally:
             self._in_progress.discard(key)
-        cache[key] = value
-        return value
+        return cache[key][0]
 
     def variable(self, name: str) -> Any:
-        return self._guarded(f"var.{name}", self._variables, lambda: self._variable_value(name))
+        value = self._guarded(f"var.{name}", self._variables, lambda: self._variable_value(name))
+        if self.is_root:  # -var, -var-file, TF_VAR_ or an unseen tfvars file may set it
+            self.loader.certainty.note()
+        return value
 
     def _variable_value(self, name: str) -> Any:
         block = self.source.variable(name)
+        dependency = f"{self.address_prefix}var.{name}"
+        if block is None and self.source.certainly_lacks("variable", name):
+            return Invalid(f'reference to undeclared input variable "{name}"', (dependency,), static=True)
         if name in self.inputs:
             value = self.inputs[name]()
             if block is None:
@@ -561,18 +910,21 @@ class ModuleInstance:
             if value is not None:
                 return _typed(value, block)
         if block is None:
-            return Unknown(f"variable \"{name}\" is not declared", (f"{self.address_prefix}var.{name}",))
+            return Unknown(f"variable \"{name}\" is not declared", (dependency,))
         default = block.attributes.get("default")
         if default is not None:
             return _typed(eval_expr(default.expr, _NO_CONTEXT), block)
-        return Unknown(f"variable \"{name}\" has no value", (f"{self.address_prefix}var.{name}",))
+        return Unknown(f"variable \"{name}\" has no value", (dependency,))
 
     def local(self, name: str) -> Any:
         def compute() -> Any:
             attribute = self.source.local(name)
+            dependency = f"{self.address_prefix}local.{name}"
             if attribute is None:
-                return Unknown(f"local.{name} is not declared", (f"{self.address_prefix}local.{name}",))
-            return eval_expr(attribute.expr, self.base_ctx)
+                if self.source.certainly_lacks("local", name):
+                    return Invalid(f'reference to undeclared local value "{name}"', (dependency,), static=True)
+                return Unknown(f"local.{name} is not declared", (dependency,))
+            return eval_attribute(attribute, self.base_ctx, self.source.local_files.get(name), None)[0]
 
         return self._guarded(f"local.{name}", self._locals, compute)
 
@@ -582,7 +934,7 @@ class ModuleInstance:
             if block is None or "value" not in block.attributes:
                 return Unknown(f"{self.address_prefix}output {name} is not declared",
                                (f"{self.address_prefix.rstrip('.')}.{name}",))
-            return eval_expr(block.attributes["value"].expr, self.base_ctx.derive(origin=block))
+            return eval_attribute(block.attributes["value"], self.base_ctx.derive(origin=block), block.file, None)[0]
 
         return self._guarded(f"output.{name}", self._outputs, compute)
 
@@ -591,7 +943,10 @@ class ModuleInstance:
             return self.child_unknown[name]
         instances = self.children.get(name)
         if instances is None:
-            return Unknown(f"module.{name} is not declared", (f"{self.address_prefix}module.{name}",))
+            dependency = f"{self.address_prefix}module.{name}"
+            if name not in self.source.module_calls and self.source.certainly_lacks("module", name):
+                return Invalid(f'reference to undeclared module "{name}"', (dependency,), static=True)
+            return Unknown(f"module.{name} is not declared or not loaded yet", (dependency,))
         expanded = not (len(instances) == 1 and None in instances)
         return ModuleHandle(self, name, instances, expanded)
 
@@ -599,11 +954,37 @@ class ModuleInstance:
         block = self.source.resource(mode, type_, name)
         prefix = "data." if mode == "data" else ""
         if block is None:
-            return Unknown(f"{self.address_prefix}{prefix}{type_}.{name} is not declared",
-                           (f"{self.address_prefix}{prefix}{type_}.{name}",))
+            dependency = f"{self.address_prefix}{prefix}{type_}.{name}"
+            if self.source.certainly_lacks("data" if mode == "data" else "resource", (type_, name)):
+                what = "data source" if mode == "data" else "resource"
+                return Invalid(f'reference to undeclared {what} "{prefix}{type_}.{name}"', (dependency,), static=True)
+            return Unknown(f"{dependency} is not declared", (dependency,))
         expanded = "count" in block.attributes or "for_each" in block.attributes
         return ResourceHandle(self, mode, type_, name, block, expanded=expanded)
 
+    # root-module inputs, for the IAM layer
+    def unset_variable(self, name: str) -> Block | None:
+        """The `variable` block of a root-module variable that has no value from anywhere: no
+        default, and not set by a tfvars file Terraform loads, --var-file or --var.  None for a
+        variable with a value, an undeclared one, or in a called module (its caller sets it)."""
+        block = self._root_variable_block(name)
+        return block if block is not None and "default" not in block.attributes else None
+
+    def nullable_unset_variable(self, name: str) -> Block | None:
+        """The `variable` block of a root-module variable whose only value is `default = null`
+        (nothing sets it); None otherwise (see `unset_variable`)."""
+        block = self._root_variable_block(name)
+        if block is None or "default" not in block.attributes:
+            return None
+        return block if eval_expr(block.attributes["default"].expr, _NO_CONTEXT) is None else None
+
+    def _root_variable_block(self, name: str) -> Block | None:
+        """A variable of this root module that no tfvars file, --var-file or --var sets."""
+        if not self.is_root or name in self.inputs:
+            return None
+        return self.source.variable(name)
+
+    # instances
     def instances_of(self, mode: str, type_: str, name: str, block: Block) -> list[ResourceInstance]:
         """The instances of a resource block, expanded once (when first needed)."""
         key = (mode, type_, name)
@@ -623,39 +1004,70 @@ class ModuleInstance:
                 return instance
         return None
 
-    # expansion
+    def instance_keys(self, mode: str, type_: str, name: str, block: Block) -> tuple[Unknown | None, list[Any]]:
+        """(why the keys are unknown, or None; the instance keys, in Terraform's order).  The
+        reader inherits the uncertainty of the count/for_each."""
+        key = (mode, type_, name)
+        if key in self._expanding:
+            return Unknown(f"the count or for_each of {type_}.{name} refers to itself"), []
+        instances = self.instances_of(mode, type_, name, block)
+        self.loader.certainty.note(self._expansions_uncertain.get(key, True))
+        unknown = next((i.count_unknown for i in instances if i.count_unknown is not None), None)
+        return unknown, [i.key for i in instances]
+
     def expand(self, block: Block, mode: str) -> list[ResourceInstance]:
         type_, name = block.labels[0], block.labels[1]
-        keys, unknown = expansion(block, self.base_ctx.derive(origin=block), self.loader)
+        result = expansion(block, self.base_ctx.derive(origin=block))
+        self._expansions_uncertain[(mode, type_, name)] = result.uncertain
         return [ResourceInstance(mode, type_, name, self.address_prefix, key, block, key_ctx, self.scan_root,
-                                 self.calls, unknown) for key, key_ctx in keys]
+                                 self.calls, result.unknown) for key, key_ctx in result.keys]
 
 
-def expansion(block: Block, ctx: ModuleContext, loader: "Loader") -> tuple[list[tuple[Any, Any]], Unknown | None]:
-    """(instance key, its context) for each instance of a resource or module block.  When the
-    count / for_each cannot be resolved, or would exceed the scan's instance budget, the block is
-    one instance without a key, and the Unknown says why."""
-    unknown: Unknown | None = None
+class Expansion(NamedTuple):
+    keys: list[tuple[Any, ModuleContext]]  # (instance key, its context)
+    unknown: Unknown | None  # why the count/for_each cannot be resolved (one instance, no key)
+    uncertain: bool  # the instances could differ in a real run (certainty.py)
+
+
+def expansion(block: Block, ctx: ModuleContext) -> Expansion:
+    """The instances of a resource or module block.  When the count / for_each cannot be resolved,
+    or would exceed the scan's instance budget, the block is one instance without a key, and the
+    Unknown says why; a for_each over a resource whose keys are unknown still gives `each.value`
+    the handle of its instances."""
+    address = block_address(ctx.owner.address_prefix, block)
     if "count" in block.attributes:
-        count = eval_expr(block.attributes["count"].expr, ctx)
-        if isinstance(count, Unknown):
-            unknown = count
-        elif isinstance(count, bool) or not isinstance(count, (int, float)) or count < 0 or count != int(count):
-            unknown = Unknown(f"count is not a whole number: {count!r}")
-        elif count > MAX_INSTANCES or not loader.take_instances(int(count)):
-            unknown = Unknown(f"count {int(count)} is more than the scan can expand")
-        else:
-            return [(i, ctx.derive(count_index=i)) for i in range(int(count))], None
-        return [(None, ctx.derive(count_index=Unknown("count.index of an unknown count", unknown.depends_on)))], unknown
+        return _count_expansion(block, ctx, address)
     if "for_each" in block.attributes:
-        items = iteration_items(eval_expr(block.attributes["for_each"].expr, ctx))
-        if not isinstance(items, Unknown) and not loader.take_instances(len(items)):
-            items = Unknown(f"for_each has {len(items)} elements, more than the scan can expand")
-        if isinstance(items, Unknown):
-            each = Unknown("each of an unknown for_each", items.depends_on)
-            return [(None, ctx.derive(each_key=each, each_value=each))], items
-        return [(k, ctx.derive(each_key=k, each_value=v)) for k, v in items], None
-    return [(None, ctx)], None
+        return _for_each_expansion(block, ctx, address)
+    return Expansion([(None, ctx)], None, False)
+
+
+def _count_expansion(block: Block, ctx: ModuleContext, address: str | None) -> Expansion:
+    count, uncertain = eval_attribute(block.attributes["count"], ctx, block.file, address)
+    if isinstance(count, Unknown):
+        unknown = count
+    elif isinstance(count, bool) or not isinstance(count, (int, float)) or count < 0 or count != int(count):
+        unknown = Unknown(f"count is not a whole number: {count!r}")
+    elif count > MAX_INSTANCES or not ctx.owner.loader.take_instances(int(count)):
+        unknown = Unknown(f"count {int(count)} is more than the scan can expand")
+    else:
+        return Expansion([(i, ctx.derive(count_index=i, uncertain=uncertain)) for i in range(int(count))], None,
+                         uncertain)
+    index = Unknown("count.index of an unknown count", unknown.depends_on)
+    return Expansion([(None, ctx.derive(count_index=index, uncertain=True))], unknown, True)
+
+
+def _for_each_expansion(block: Block, ctx: ModuleContext, address: str | None) -> Expansion:
+    collection, uncertain = eval_attribute(block.attributes["for_each"], ctx, block.file, address)
+    items = iteration_items(collection)
+    if not isinstance(items, Unknown) and not ctx.owner.loader.take_instances(len(items)):
+        items = Unknown(f"for_each has {len(items)} elements, more than the scan can expand")
+    if isinstance(items, Unknown):
+        each = Unknown("each of an unknown for_each", items.depends_on)
+        key_ctx = ctx.derive(each_key=each, each_value=_some_element(collection, each), uncertain=True)
+        return Expansion([(None, key_ctx)], items, True)
+    return Expansion([(k, ctx.derive(each_key=k, each_value=v, uncertain=uncertain)) for k, v in items], None,
+                     uncertain)
 
 
 def _typed(value: Any, block: Block) -> Any:
@@ -681,6 +1093,7 @@ class LoadResult:
     # values are evaluated lazily, after loading)
     module_dirs: list[Path] = field(default_factory=list)  # every module directory loaded
     pending_syntax_checks: Callable[[], None] | None = None  # see Loader.load(defer_syntax_checks=True)
+    root_modules: list["ModuleInstance"] = field(default_factory=list)  # each module loaded as a root
 
     def complete_syntax_checks(self) -> None:
         """Wait for the deferred syntax checks; their IMS900s are appended to `diagnostics`."""
@@ -715,6 +1128,8 @@ class Loader:
         self._file_cache: dict[Path, Any] = {}
         self._instances_left = MAX_TOTAL_INSTANCES
         self._background: Any = None  # the worker processes of the current load, if any
+        self.certainty = Certainty()
+        self.root_modules: list[ModuleInstance] = []
 
     def take_instances(self, count: int) -> bool:
         """Reserve `count` instances from the scan's budget; False when it would run out."""
@@ -729,6 +1144,14 @@ class Loader:
         if key not in self._diagnostic_keys:
             self._diagnostic_keys.add(key)
             self.diagnostics.append(diagnostic)
+
+    def report_invalid(self, invalid: Invalid, attribute: Attribute, file: str | None, address: str | None) -> None:
+        """IMS903 where Terraform certainly rejects an attribute (once per file, line and message)."""
+        detail = invalid.reason.removeprefix("error: ")
+        self.report(Diagnostic(
+            "IMS903", f"Terraform rejects `{attribute.name}`: {detail}", file=attribute.file or file,
+            line=attribute.line, end_line=attribute.end_line, address=address,
+            details={"depends_on": list(invalid.depends_on)}))
 
     # files
     def rel(self, path: Path, scan_root: Path) -> str:
@@ -773,11 +1196,14 @@ class Loader:
     def _must_parse(self, source_file: SourceFile) -> bool:
         return self.must_parse is None or source_file.error is not None or self.must_parse(source_file.text or "")
 
-    def source(self, directory: Path, scan_root: Path, files: Iterable[Path] | None = None) -> ModuleSource:
+    def source(self, directory: Path, scan_root: Path, files: Iterable[Path] | None = None,
+               whole: bool = True) -> ModuleSource:
+        """The files of a module directory (`files`: all of them, already listed; `whole=False`:
+        only the files given, not the whole directory)."""
         if directory not in self.sources:
             paths = module_files(directory) if files is None else tuple(files)
             source_files = [self.source_file(p, scan_root) for p in paths]
-            self.sources[directory] = ModuleSource(directory, source_files, self.parse, self._must_parse)
+            self.sources[directory] = ModuleSource(directory, source_files, self.parse, self._must_parse, whole)
         return self.sources[directory]
 
     def check_unparsed(self, checked: dict[str, Diagnostic | None]) -> None:
@@ -785,6 +1211,8 @@ class Loader:
         blocks are not kept: the report is the same as with every file parsed and kept.
         `checked`: answers already computed in worker processes, by path."""
         for source_file in self.source_files.values():
+            if source_file._plain:  # already known to be free of syntax errors
+                continue
             if source_file.parsed is None and source_file.error is None and source_file.text is not None:
                 key = str(source_file.path)
                 error = checked[key] if key in checked else syntax_error(source_file.rel, source_file.text)
@@ -822,9 +1250,7 @@ class Loader:
         resolved = Path(os.path.realpath(candidate))
         where = origin.file if origin else None
         line = origin.line if origin else None
-        address = None
-        if origin is not None and origin.type in ("resource", "data") and len(origin.labels) >= 2:
-            address = module.address_prefix + ("data." if origin.type == "data" else "") + ".".join(origin.labels[:2])
+        address = block_address(module.address_prefix, origin) if origin is not None and origin.type != "module" else None
         if not any(resolved == root or root in resolved.parents for root in self.allowed_roots):
             self.report(Diagnostic("IMS902", f"file path {path!r} is outside the scanned tree: not read",
                                    file=where, line=line, end_line=origin.end_line if origin else None,
@@ -890,7 +1316,8 @@ class Loader:
             raise
         files = [self.source_files[p] for p in sorted(self.source_files)]
         result = LoadResult(self.instances, self.diagnostics, files, self.remote_modules, self._file_cache,
-                            list(self.sources), pending_syntax_checks=lambda: self._finish_syntax_checks(background))
+                            list(self.sources), pending_syntax_checks=lambda: self._finish_syntax_checks(background),
+                            root_modules=self.root_modules)
         if not defer_syntax_checks:
             result.complete_syntax_checks()
         return result
@@ -906,7 +1333,7 @@ class Loader:
     def _load_single_file(self, path: Path) -> None:
         scan_root = path.parent
         self.allowed_roots.append(scan_root)
-        source = self.source(scan_root, scan_root, files=[path])
+        source = self.source(scan_root, scan_root, files=[path], whole=False)
         self._load_root(source, scan_root)
 
     def _load_tree(self, scan_root: Path) -> None:
@@ -933,6 +1360,7 @@ class Loader:
     def _load_root(self, source: ModuleSource, scan_root: Path, loaded: set[Path] | None = None) -> None:
         root = ModuleInstance(self, source, scan_root, source.directory, "", self.root_variables(source.directory, scan_root),
                               (), (source.directory,))
+        self.root_modules.append(root)
         self._instantiate(root, loaded if loaded is not None else set())
 
     def _instantiate(self, module: ModuleInstance, loaded: set[Path]) -> None:
@@ -962,36 +1390,69 @@ class Loader:
             parent.child_unknown[name] = Unknown(f"{address} is recursive", (address,))
             return
         if not module_files(directory):
-            self.report(Diagnostic("IMS901", f"{address}: local module {source_text!r} has no Terraform files",
-                                   file=block.file, line=block.line, end_line=block.end_line, address=address))
+            self._report_missing_module(block, address, source_text, directory)
             parent.child_unknown[name] = Unknown(f"{address} source {source_text!r} not found", (address,))
             return
         source = self.source(directory, parent.scan_root)
-        ctx = parent.base_ctx.derive(origin=block)
-        keys: list[tuple[Any, Any]] = [(None, ctx)]
-        if "count" in block.attributes or "for_each" in block.attributes:
-            keys = self._module_keys(block, ctx, address)
+        self._report_unexpected_arguments(block, address, source_text, source)
+        result = expansion(block, parent.base_ctx.derive(origin=block))
+        self._report_unknown_module_keys(block, address, result.unknown)
         parent.children[name] = {}
-        for key, key_ctx in keys:
-            inputs = {
-                arg: (lambda a=attr, c=key_ctx: eval_expr(a.expr, c))
-                for arg, attr in block.attributes.items()
-                if arg not in ("source", "version", "count", "for_each", "providers", "depends_on")
-            }
-            child = ModuleInstance(self, source, parent.scan_root, parent.root_dir,
-                                   f"{address}{instance_suffix(key)}.", inputs, (*parent.calls, block),
-                                   (*parent.ancestors, directory))
+        parent.children_uncertain[name] = result.uncertain
+        for key, key_ctx in result.keys:
+            instance_address = f"{address}{instance_suffix(key)}"
+            inputs = {arg: (lambda a=attr, c=key_ctx, where=instance_address: eval_attribute(a, c, block.file, where)[0])
+                      for arg, attr in _module_arguments(block).items()}
+            child = ModuleInstance(self, source, parent.scan_root, parent.root_dir, f"{instance_address}.", inputs,
+                                   (*parent.calls, block), (*parent.ancestors, directory), uncertain=key_ctx.uncertain)
             parent.children[name][key] = child
             self._instantiate(child, loaded)
 
-    def _module_keys(self, block: Block, ctx: ModuleContext, address: str) -> list[tuple[Any, Any]]:
-        keys, unknown = expansion(block, ctx, self)
+    def _report_missing_module(self, block: Block, address: str, source_text: str, directory: Path) -> None:
+        """A local module directory with no Terraform file.  Terraform rejects one that does not
+        exist; one that exists is read as an empty module, which Terraform rejects only when the
+        call passes it an argument (an empty module declares none)."""
+        where = block.attributes.get("source")
+        arguments = sorted(_module_arguments(block))
+        rule = "IMS903"
+        if not directory.exists():
+            message = f"{address}: local module {source_text!r} does not exist"
+        elif not directory.is_dir():
+            message = f"{address}: local module {source_text!r} is not a directory"
+        elif _has_tofu_files(directory):
+            rule, message = "IMS901", (f"{address}: local module {source_text!r} holds only OpenTofu files (.tofu), "
+                                       "which this scan does not read")
+        elif arguments:
+            message = (f"{address}: local module {source_text!r} holds no Terraform file (.tf or .tf.json); "
+                       f"as an empty module it takes no argument {arguments[0]!r}")
+        else:
+            rule, message = "IMS901", f"{address}: local module {source_text!r} holds no Terraform file (.tf or .tf.json)"
+        self.report(Diagnostic(rule, message, file=block.file, line=where.line if where else block.line,
+                               end_line=where.end_line if where else block.end_line, address=address))
+
+    def _report_unexpected_arguments(self, block: Block, address: str, source_text: str, source: ModuleSource) -> None:
+        """Terraform rejects a module call argument that the module declares no variable for."""
+        for argument, attribute in _module_arguments(block).items():
+            if source.variable(argument) is None and source.certainly_lacks("variable", argument):
+                self.report(Diagnostic(
+                    "IMS903", f"{address}: module {source_text!r} declares no variable \"{argument}\", so Terraform "
+                    "rejects the argument", file=attribute.file or block.file, line=attribute.line,
+                    end_line=attribute.end_line, address=address))
+
+    def _report_unknown_module_keys(self, block: Block, address: str, unknown: Unknown | None) -> None:
         if unknown is not None:
             what = "count" if "count" in block.attributes else "for_each"
             self.report(Diagnostic("IMS901", f"{address}: {what} cannot be resolved ({unknown.reason}); "
                                    "the module is checked once", file=block.file, line=block.line,
                                    end_line=block.end_line, address=address))
-        return keys
+
+
+MODULE_META_ARGUMENTS = frozenset(("source", "version", "count", "for_each", "providers", "depends_on"))
+
+
+def _module_arguments(block: Block) -> dict[str, Attribute]:
+    """The arguments of a module call that set the module's variables."""
+    return {name: attribute for name, attribute in block.attributes.items() if name not in MODULE_META_ARGUMENTS}
 
 
 def _top_attributes(parsed: ParsedFile) -> dict[str, Attribute]:
