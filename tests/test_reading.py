@@ -252,28 +252,92 @@ def test_unresolvable_policy_is_ims901_naming_its_dependency(tmp_path: Path, pol
         }
     '''}
     report = scan_tree(tmp_path, files)
-    unknown = [f for f in findings_of(report, "IMS901") if f.resource == "huaweicloud_identity_role.r"]
+    # an input nobody sets is named once for its module (resource null), anything else on the role
+    unknown = [f for f in findings_of(report, "IMS901") if f.resource == "huaweicloud_identity_role.r"
+               or (f.resource is None and depends_on.startswith("var."))]
     assert unknown, rule_ids(report)
     assert depends_on in unknown[0].message
     # an unknown policy is neither a pass nor a failure of any policy rule
     assert not [f for f in report.findings if f.rule_id.startswith("IMS1")]
 
 
-def test_unknown_count_checks_the_block_once_and_reports_it(tmp_path: Path) -> None:
-    report = scan_tree(tmp_path, {"main.tf": '''
-        variable "n" {
+@pytest.mark.parametrize("count, named", [
+    ("length(data.huaweicloud_identity_projects.all.projects)", "count"),
+    ("var.n", "var.n"),  # an input nobody sets: named once for the module
+])
+def test_unknown_count_checks_the_block_once_and_reports_it(tmp_path: Path, count: str, named: str) -> None:
+    report = scan_tree(tmp_path, {"main.tf": f'''
+        variable "n" {{
           type = number
-        }
-        resource "huaweicloud_identity_role" "r" {
-          count  = var.n
+        }}
+        data "huaweicloud_identity_projects" "all" {{}}
+        resource "huaweicloud_identity_role" "r" {{
+          count  = {count}
           name   = "reader"
           type   = "XA"
-          policy = jsonencode({ Version = "1.1", Statement = [{ Effect = "Allow", Action = ["ims:image:list"] }] })
-        }
+          policy = jsonencode({{ Version = "1.1", Statement = [{{ Effect = "Allow", Action = ["ims:image:list"] }}] }})
+        }}
     '''})
-    assert any("count" in f.message and f.resource == "huaweicloud_identity_role.r"
+    assert any(named in f.message and f.resource in ("huaweicloud_identity_role.r", None)
                for f in findings_of(report, "IMS901"))
     assert [f.resource for f in findings_of(report, "IMS101")] == ["huaweicloud_identity_role.r"]
+
+
+def test_path_root_and_cwd_name_the_root_module_directory(tmp_path: Path) -> None:
+    """Terraform runs in the root module's directory: from the root and from a called module,
+    `path.root` and `path.cwd` both name it."""
+    policy = json.dumps(EXPECTED_POLICY)
+    write_tree(tmp_path, {
+        "policies/reader.json": policy,
+        "modules/iam/policies/reader.json": '{"Version": "1.1", "Statement": []}',
+        "main.tf": '''
+            resource "huaweicloud_identity_role" "r" {
+              name   = "reader"
+              type   = "XA"
+              policy = file("${path.root}/policies/reader.json")
+            }
+            module "iam" {
+              source = "./modules/iam"
+            }
+        ''',
+        "modules/iam/main.tf": '''
+            resource "huaweicloud_identity_role" "r" {
+              name   = "reader"
+              type   = "XA"
+              policy = file("${path.cwd}/policies/reader.json")
+            }
+            resource "huaweicloud_identity_role" "t" {
+              name   = "templated"
+              type   = "XA"
+              policy = templatefile("${path.root}/policies/reader.json", {})
+            }
+        ''',
+    })
+    for address in ("huaweicloud_identity_role.r", "module.iam.huaweicloud_identity_role.r",
+                     "module.iam.huaweicloud_identity_role.t"):
+        assert _statements(_policy_of(tmp_path, address)) == _statements(EXPECTED_POLICY), address
+    assert not findings_of(scan_tree(tmp_path), "IMS902")
+
+
+@pytest.mark.parametrize("expansion", ["for_each = var.roles", "count = length(var.role_list)"])
+def test_empty_default_collection_is_zero_instances(tmp_path: Path, expansion: str) -> None:
+    report = scan_tree(tmp_path, {"main.tf": f'''
+        variable "roles" {{
+          type    = map(list(string))
+          default = {{}}
+        }}
+        variable "role_list" {{
+          default = []
+        }}
+        resource "huaweicloud_identity_role" "r" {{
+          {expansion}
+          name   = "x"
+          type   = "XA"
+          policy = jsonencode({{ Version = "1.1", Statement = [{{ Effect = "Allow", Action = each.value }}] }})
+        }}
+    '''})
+    assert not [i for i in report.instances if i.type == "huaweicloud_identity_role"]
+    assert not findings_of(report, "IMS901")
 
 
 def test_file_outside_the_tree_is_ims902_and_never_read(tmp_path: Path) -> None:
