@@ -359,6 +359,25 @@ def test_a_chain_of_whole_resources_as_for_each_is_bounded(tmp_path: Path) -> No
     assert any(i.count_unknown is not None for i in result.instances)
 
 
+def test_a_resource_collection_is_built_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nested loops asking for a big resource's instances do not list them again each time."""
+    from iac_ims.terraform import loader
+
+    built = []
+    original = loader.ResourceHandle._new_collection
+    monkeypatch.setattr(loader.ResourceHandle, "_new_collection", lambda self: built.append(1) or original(self))
+    module = locals_of(tmp_path, '''
+      n = [for i in range(1000) : [for j in range(1000) : length(huaweicloud_identity_user.many)]]
+    ''', extra='''
+      resource "huaweicloud_identity_user" "many" {
+        count = 10000
+        name  = "u"
+      }
+    ''')
+    assert isinstance(module.local("n"), Unknown)  # the step budget ends it
+    assert len(built) == 1
+
+
 def test_for_over_resource_instances_spends_the_step_budget() -> None:
     class Many:
         def traverse_attr(self, name):

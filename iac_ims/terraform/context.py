@@ -65,6 +65,12 @@ class EvalContext(Protocol):
         """Contents of a file for `file()`/`templatefile()`: str, or Unknown when it is outside
         the scanned tree, missing or too large (the context records the IMS902 itself)."""
 
+    # Optional (the loader's context has them, see certainty.py):
+    #   note_uncertain()  the value being computed could differ in a real run (workspace, path.cwd)
+    #   reject(invalid)   a lookup answered "not declared" (an `Invalid`): report it where the
+    #                     expression is; the evaluation goes on with an unknown in its place.
+    # A lookup returns an unreported `Invalid` only for a name certainly not declared.
+
 
 @dataclass
 class SimpleContext:

@@ -206,6 +206,7 @@ class ModuleSource:
         self._local_overrides: dict[str, tuple[Attribute, str]] = {}
         self._orphans: set[tuple[str, ...]] = set()  # declared only by an override (Terraform rejects it)
         self._complete: bool | None = None  # whether every declaration can be seen (None: not asked yet)
+        self._absent: dict[tuple[str, ...], bool] = {}  # header -> every file that may declare it read cleanly
         self._read_overrides(sorted((f for f in files if is_override_file(f.path.name)), key=lambda f: f.path.name))
         self._ensure(lambda f: must_parse(f) or any(h[0] == "module" for h in f.headers))
 
@@ -310,12 +311,13 @@ class ModuleSource:
         if not self._complete:
             return False
         header = _DECLARATION_HEADERS[kind](key)
-        self._ensure(lambda f: header in f.headers or not f.plain)
-        if any(f.error is not None or (f.parsed is not None and f.parsed.error is not None) for f in self.files):
-            return False
+        if header not in self._absent:  # once known absent, it stays so: every file that may declare it is read
+            self._ensure(lambda f: header in f.headers or not f.plain)
+            self._absent[header] = not any(
+                f.error is not None or (f.parsed is not None and f.parsed.error is not None) for f in self.files)
         table = {"variable": self.variables, "local": self.locals, "module": self.module_calls,
                  "resource": self.resources, "data": self.data}[kind]
-        return key not in table
+        return self._absent[header] and key not in table
 
 
 _DECLARATION_HEADERS: dict[str, Callable[[Any], tuple[str, ...]]] = {
@@ -776,9 +778,13 @@ class ResourceHandle:
     def collection(self) -> Any:
         """The instances as a list (count) or map (for_each) of handles; a Reference to the
         resource (`instance_keys_known=False`) when its keys are unknown; None when the
-        resource has neither count nor for_each (it is one object, not a collection)."""
+        resource has neither count nor for_each (it is one object, not a collection).  Built
+        once per resource: a hostile file may ask for it in nested loops."""
         if not self.expanded:
             return None
+        return self.module.resource_collection(self.mode, self.type, self.name, self._new_collection)
+
+    def _new_collection(self) -> Any:
         unknown, instances = self.module.instance_keys(self.mode, self.type, self.name, self.block)
         if unknown is not None:
             return Reference(f"the instances of {self.address} are not known: {unknown.reason}",
@@ -831,6 +837,9 @@ class ModuleHandle:
         if not self.expanded:
             return None
         self.parent.loader.certainty.note(self.parent.children_uncertain.get(self.name, True))
+        return self.parent.child_collection(self.name, self._new_collection)
+
+    def _new_collection(self) -> Any:
         handles = {key: ModuleHandle(self.parent, self.name, {None: child}, expanded=False)
                    for key, child in self.instances.items()}
         block = self.parent.source.module_calls.get(self.name)
@@ -872,6 +881,7 @@ class ModuleInstance:
         self.child_unknown: dict[str, Unknown] = {}
         self.instances: dict[tuple[str, str, str], list[ResourceInstance]] = {}
         self._expansions_uncertain: dict[tuple[str, str, str], bool] = {}
+        self._collections: dict[tuple[str, str, str], Any] = {}
         self._expanding: set[tuple[str, str, str]] = set()
 
     # values
@@ -950,6 +960,13 @@ class ModuleInstance:
         expanded = not (len(instances) == 1 and None in instances)
         return ModuleHandle(self, name, instances, expanded)
 
+    def child_collection(self, name: str, build: Callable[[], Any]) -> Any:
+        """A module call's instances as a collection (see ModuleHandle.collection), built once."""
+        key = ("module", "", name)
+        if key not in self._collections:
+            self._collections[key] = build()
+        return self._collections[key]
+
     def resource_reference(self, mode: str, type_: str, name: str) -> Any:
         block = self.source.resource(mode, type_, name)
         prefix = "data." if mode == "data" else ""
@@ -1005,15 +1022,25 @@ class ModuleInstance:
         return None
 
     def instance_keys(self, mode: str, type_: str, name: str, block: Block) -> tuple[Unknown | None, list[Any]]:
-        """(why the keys are unknown, or None; the instance keys, in Terraform's order).  The
-        reader inherits the uncertainty of the count/for_each."""
+        """(why the keys are unknown, or None; the instance keys, in Terraform's order)."""
         key = (mode, type_, name)
         if key in self._expanding:
             return Unknown(f"the count or for_each of {type_}.{name} refers to itself"), []
         instances = self.instances_of(mode, type_, name, block)
-        self.loader.certainty.note(self._expansions_uncertain.get(key, True))
         unknown = next((i.count_unknown for i in instances if i.count_unknown is not None), None)
         return unknown, [i.key for i in instances]
+
+    def resource_collection(self, mode: str, type_: str, name: str, build: Callable[[], Any]) -> Any:
+        """A resource's instances as a collection (see ResourceHandle.collection), built once;
+        the reader inherits the uncertainty of its count/for_each."""
+        key = (mode, type_, name)
+        collection = self._collections.get(key)
+        if collection is None:
+            collection = build()
+            if key not in self._expanding:  # while it expands, its instances are not known yet
+                self._collections[key] = collection
+        self.loader.certainty.note(self._expansions_uncertain.get(key, True))
+        return collection
 
     def expand(self, block: Block, mode: str) -> list[ResourceInstance]:
         type_, name = block.labels[0], block.labels[1]

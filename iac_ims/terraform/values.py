@@ -99,6 +99,12 @@ class Traversable(Protocol):
     The evaluator calls these for `x.attr` and `x[key]` when `x` is such an object; it is how
     a resource or module reference yields known attributes (a role's `name`) and references
     for computed ones (its `id`).
+
+    Optional methods: `collection()` (the object is a collection, e.g. a resource with count or
+    for_each: the list or map of its element objects, a Reference naming it with
+    `instance_keys_known=False` when its keys are unknown, or None when it is no collection),
+    `some_instance()` (an element standing for any of them, when the keys are unknown) and
+    `splat()` (what `x[*]` iterates).
     """
 
     def traverse_attr(self, name: str) -> Any: ...
