@@ -186,6 +186,30 @@ def test_data_source_and_module_call_over_a_whole_resource(tmp_path: Path) -> No
     assert ops.attr("role_id") == "r-ops"
 
 
+def test_dynamic_block_over_a_whole_resource(tmp_path: Path) -> None:
+    result = load(tmp_path, {"main.tf": '''
+        resource "huaweicloud_identity_role" "r" {
+          for_each = toset(["reader", "exporter"])
+          name     = "ims-${each.key}"
+          type     = "XA"
+        }
+
+        resource "huaweicloud_identity_agency" "ecs" {
+          name                   = "ecs"
+          delegated_service_name = "op_svc_ecs"
+          dynamic "project_role" {
+            for_each = huaweicloud_identity_role.r
+            content {
+              project = "eu-west-101"
+              roles   = [project_role.value.name]
+            }
+          }
+        }
+    '''})
+    agency = next(i for i in result.instances if i.type == "huaweicloud_identity_agency")
+    assert [b.attr("roles") for b in agency.nested("project_role")] == [["ims-exporter"], ["ims-reader"]]
+
+
 def test_module_with_for_each_is_a_collection_of_its_instances(tmp_path: Path) -> None:
     module = root_module(load(tmp_path, {
         "main.tf": '''

@@ -118,6 +118,25 @@ def test_the_rest_of_a_value_with_an_undeclared_reference_is_still_read(tmp_path
     assert findings_of(report, "IMS101")  # the misspelt action is still found
 
 
+def test_values_already_reported_are_marked(tmp_path: Path) -> None:
+    from iac_ims.terraform.loader import Loader
+    from iac_ims.terraform.values import Invalid
+
+    write_tree(tmp_path, {"main.tf": '''
+        locals {
+          projects = { dev = "p-dev" }
+        }
+        resource "huaweicloud_identity_group" "g" {
+          name        = var.group_name
+          description = local.projects["prod"]
+        }
+    '''})
+    (group,) = Loader().load([tmp_path]).instances
+    for name in ("name", "description"):
+        value = group.attr(name)
+        assert isinstance(value, Invalid) and value.reported, name
+
+
 def test_undeclared_reference_is_reported_once_where_it_is(tmp_path: Path) -> None:
     report = scan_tree(tmp_path, {
         "main.tf": ROLE + '''

@@ -624,7 +624,7 @@ class Evaluator:
             if self.guarded or reject is None:
                 raise CertainError(value.reason, static=value.static)
             reject(value)  # reported where the expression is; the rest of the value is still read
-            return Unknown(value.reason, value.depends_on), consumed
+            return replace(value, reported=True), consumed
         return value, consumed
 
     def note_uncertain(self) -> None:

@@ -86,7 +86,9 @@ class Invalid(Unknown):
     value passed on from there (a local read elsewhere) is not reported again.
 
     A context returns an unreported `Invalid` from a lookup to say "this name is not declared";
-    the evaluator then raises, so that `try()`/`can()` can still catch it."""
+    the evaluator raises it inside `try()`/`can()` (which catch it), and elsewhere has it
+    reported and goes on with it, marked reported, in place of the name's value.  So a value
+    (or a part of one) that is a reported `Invalid` has had its IMS903 already."""
 
     static: bool = False
     reported: bool = False
