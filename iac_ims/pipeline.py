@@ -189,9 +189,12 @@ def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> 
 
 
 def _complete_syntax_checks(analysis: Analysis, ctx: Any) -> None:
-    known = len(analysis.load.diagnostics)
+    known = {id(d) for d in analysis.load.diagnostics}
     analysis.load.complete_syntax_checks()
-    ctx.diagnostics.extend(analysis.load.diagnostics[known:])
+    ctx.diagnostics.extend(d for d in analysis.load.diagnostics if id(d) not in known)
+    withdrawn = {id(d) for d in analysis.load.withdrawn}
+    if withdrawn:
+        ctx.diagnostics[:] = [d for d in ctx.diagnostics if id(d) not in withdrawn]
 
 
 def _cache_key(paths: Sequence[str | Path], options: ScanOptions, today: _dt.date) -> str | None:

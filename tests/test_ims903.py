@@ -185,6 +185,20 @@ def test_declarations_the_scan_might_not_see_are_never_undeclared(tmp_path: Path
     assert "IMS900" in rule_ids(scan_tree(tmp_path / "broken"))
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_undeclared_in_a_directory_with_a_syntax_error_is_withdrawn(tmp_path: Path, jobs: int) -> None:
+    """Files nothing depends on are syntax-checked last, often in other processes: a syntax error
+    found there still makes an undeclared name uncertain (the IMS900 is what Terraform says)."""
+    files = {"main.tf": ROLE + assignment("var.project"),
+             "network.tf": 'resource "huaweicloud_vpc" "main" {\n  name = "vpc"\n  cidr = \n}\n'}
+    files.update({f"extra_{i}.tf": f'resource "huaweicloud_vpc" "v{i}" {{\n  name = "v{i}"\n}}\n' for i in range(6)})
+    report = scan_tree(tmp_path, files, jobs=jobs)
+    assert "IMS900" in rule_ids(report)
+    assert not ims903(report), messages(report)
+    clean = scan_tree(tmp_path / "clean", {k: v for k, v in files.items() if k != "network.tf"}, jobs=jobs)
+    assert [line for _, line, _ in ims903(clean)] == [10]  # the project_id line
+
+
 def test_single_file_scan_never_claims_a_sibling_is_missing(tmp_path: Path) -> None:
     write_tree(tmp_path, {"variables.tf": 'variable "project" {}\n', "main.tf": ROLE + assignment("var.project")})
     report = scan([tmp_path / "main.tf"], ScanOptions())

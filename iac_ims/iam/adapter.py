@@ -18,14 +18,8 @@ from iac_ims.iam.model import (ALL_PROJECTS, CUSTOM, DOMAIN, ENTERPRISE_PROJECT,
                                IamModel, Principal, Role, RoleMention, Scope)
 from iac_ims.iam.policy import parse_policy
 from iac_ims.iam.unresolved import UnresolvedLog
-from iac_ims.terraform.loader import ResourceInstance
-from iac_ims.terraform.values import Reference, Unknown
-
-try:  # TEMPORARY until the evaluator's partly known lists land
-    from iac_ims.terraform.values import PartialList
-except ImportError:  # pragma: no cover
-    class PartialList(Unknown):  # type: ignore[no-redef]
-        known: tuple = ()
+from iac_ims.terraform.loader import ResourceInstance, direct_variable
+from iac_ims.terraform.values import PartialList, Reference, Unknown
 
 MAX_ROLE_NAMES = 1000  # per agency list: bounds hostile input
 _ROOT_VARIABLE = re.compile(r"var\.([A-Za-z_][A-Za-z0-9_-]*)")
@@ -55,8 +49,7 @@ def unset_module_inputs(instance: ResourceInstance, value: Unknown) -> dict[str,
     """When `value` depends only on inputs of a module scanned on its own (a root nothing sets
     them in): {variable name: its block}; else None."""
     owner = _owner(instance)
-    if owner is None or not getattr(owner, "is_root", False) or not value.depends_on \
-            or not hasattr(owner, "unset_variable"):  # TEMPORARY guard
+    if owner is None or not owner.is_root or not value.depends_on:
         return None
     found: dict[str, Any] = {}
     for dependency in value.depends_on:
@@ -73,12 +66,7 @@ def unset_module_inputs(instance: ResourceInstance, value: Unknown) -> dict[str,
 
 def _nullable_unset_input(instance: ResourceInstance, attribute: str) -> str | None:
     """The variable an attribute is exactly, when that variable defaults to null and nothing sets it."""
-    from iac_ims.terraform import loader
-
-    direct_variable = getattr(loader, "direct_variable", None)  # TEMPORARY guard
     owner = _owner(instance)
-    if direct_variable is None:
-        return None
     name = direct_variable(instance, attribute)
     if owner is None or name is None or owner.nullable_unset_variable(name) is None:
         return None
@@ -362,6 +350,8 @@ class ModelBuilder:
         self._count_unknown(instance)
         principals, principal_unknown, _outside = self.resolve_principals(
             instance.attr(principal_argument), (principal_kind,))
+        if principal_unknown is not None:
+            self.unresolved(instance, principal_argument, principal_unknown, instance.attr_line(principal_argument))
         role = self.resolve_role(instance.attr("role_id"), instance, instance.address, instance.attr_line("role_id"))
         self.model.assignments.append(Assignment(
             instance.address, instance, principals, role, scope, instance.line, instance.end_line, "assignment",

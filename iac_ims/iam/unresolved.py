@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from iac_ims.terraform.values import Diagnostic, Unknown
+from iac_ims.terraform.values import Diagnostic, Invalid, Unknown
 
 LITERAL_ROLE_ID = "literal role ID"
 MAX_LISTED = 8  # IDs / inputs named in one message before "and N more"
@@ -66,6 +66,8 @@ class UnresolvedLog:
         self._modules: dict[str, _ModuleInputs] = {}
 
     def add(self, instance: Any, what: str, value: Unknown, line: int | None = None) -> None:
+        if isinstance(value, Invalid) and value.reported:
+            return  # Terraform rejects it, and IMS903 has said so where it is written
         inputs = self._unset_inputs(instance, value)
         if inputs:
             self._module_input(instance, inputs)

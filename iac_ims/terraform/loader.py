@@ -27,6 +27,7 @@ MAX_MODULE_DEPTH = 16
 MAX_INSTANCES = 10_000  # one count/for_each beyond this is treated as unknown
 MAX_TOTAL_INSTANCES = 20_000  # all instances of a scan (nested module counts multiply)
 MAX_READ_BYTES = 1024 * 1024  # file()/templatefile() limit
+UNDECLARED_IN = "undeclared_in"  # Diagnostic.details key: the module directory a name was looked for in
 
 
 # ---- evaluation entry point -------------------------------------------------------------
@@ -50,12 +51,12 @@ def eval_attribute(attribute: Attribute, ctx: Any, file: str | None, address: st
     loader = owner.loader
     value, frame = loader.certainty.measure(lambda: _eval_raw(attribute.expr, ctx), ctx.uncertain)
     for invalid in frame.rejected:
-        loader.report_invalid(invalid, attribute, file, address)
+        loader.report_invalid(invalid, attribute, file, address, owner.source.directory)
 
     def settle(invalid: Invalid) -> Unknown:
         if frame.uncertain and not invalid.static:
             return _unreported(invalid)
-        loader.report_invalid(invalid, attribute, file, address)
+        loader.report_invalid(invalid, attribute, file, address, owner.source.directory)
         return replace(invalid, reported=True)
 
     return _settle_invalid(value, isinstance(attribute.expr, JsonExpr), settle), frame.uncertain
@@ -152,7 +153,6 @@ class SourceFile:
     parsed: ParsedFile | None = None
     digest: str | None = None  # content hash of the bytes read, when the scan cache wants it
     _headers: set[tuple[str, ...]] | None = field(default=None, repr=False)
-    _plain: bool | None = field(default=None, repr=False)
 
     @property
     def headers(self) -> set[tuple[str, ...]]:
@@ -164,17 +164,6 @@ class SourceFile:
             else:
                 self._headers = lexical_headers(self.text) if self.text is not None else set()
         return self._headers
-
-    @property
-    def plain(self) -> bool:
-        """A file not parsed (yet) that certainly has no syntax error and holds only plain lines
-        (quickcheck.py), every block header read: it declares exactly what `headers` says."""
-        if self._plain is None:
-            from iac_ims.terraform.quickcheck import certainly_valid
-
-            self._plain = (self.text is not None and UNCERTAIN not in self.headers
-                           and not self.rel.endswith(".json") and certainly_valid(self.text))
-        return self._plain
 
 
 class ModuleSource:
@@ -303,16 +292,19 @@ class ModuleSource:
 
     def certainly_lacks(self, kind: str, key: Any) -> bool:
         """Whether Terraform finds no declaration of `key` (a variable, local, module call,
-        resource or data source) in this module, for certain: every file of the directory read
-        without error, none declaring it, and no OpenTofu file (`.tofu`) that might.  A file not
-        parsed yet is parsed, unless it is a plain file whose block headers do not name it."""
+        resource or data source) in this module, for certain: no OpenTofu file (`.tofu`) that
+        might declare it, and none of the files does, by their block headers (a file whose headers
+        name it, or cannot all be read, is parsed and looked into). That the files are free of
+        syntax errors is settled when the syntax checks end, often in other processes: an IMS903
+        for a name this says is undeclared is withdrawn then if a file of the directory has one
+        (`Loader.withdraw_uncertain_rejections`)."""
         if self._complete is None:
             self._complete = self.whole and not _has_tofu_files(self.directory)
         if not self._complete:
             return False
         header = _DECLARATION_HEADERS[kind](key)
         if header not in self._absent:  # once known absent, it stays so: every file that may declare it is read
-            self._ensure(lambda f: header in f.headers or not f.plain)
+            self._ensure(lambda f: header in f.headers or UNCERTAIN in f.headers)
             self._absent[header] = not any(
                 f.error is not None or (f.parsed is not None and f.parsed.error is not None) for f in self.files)
         table = {"variable": self.variables, "local": self.locals, "module": self.module_calls,
@@ -1121,9 +1113,11 @@ class LoadResult:
     module_dirs: list[Path] = field(default_factory=list)  # every module directory loaded
     pending_syntax_checks: Callable[[], None] | None = None  # see Loader.load(defer_syntax_checks=True)
     root_modules: list["ModuleInstance"] = field(default_factory=list)  # each module loaded as a root
+    withdrawn: list[Diagnostic] = field(default_factory=list)  # taken out of `diagnostics` by the syntax checks
 
     def complete_syntax_checks(self) -> None:
-        """Wait for the deferred syntax checks; their IMS900s are appended to `diagnostics`."""
+        """Wait for the deferred syntax checks; their IMS900s are appended to `diagnostics`, and
+        what they make uncertain is moved from `diagnostics` to `withdrawn`."""
         if self.pending_syntax_checks is not None:
             pending, self.pending_syntax_checks = self.pending_syntax_checks, None
             pending()
@@ -1145,6 +1139,8 @@ class Loader:
         self.progress = progress
         self.jobs = jobs
         self.diagnostics: list[Diagnostic] = []
+        self.withdrawn: list[Diagnostic] = []  # reported, then found uncertain (withdraw_uncertain_rejections)
+        self._syntax_error_dirs: set[Path] = set()  # directories with a file Terraform cannot parse
         self._diagnostic_keys: set[tuple] = set()
         self.sources: dict[Path, ModuleSource] = {}
         self.source_files: dict[Path, SourceFile] = {}
@@ -1172,13 +1168,28 @@ class Loader:
             self._diagnostic_keys.add(key)
             self.diagnostics.append(diagnostic)
 
-    def report_invalid(self, invalid: Invalid, attribute: Attribute, file: str | None, address: str | None) -> None:
-        """IMS903 where Terraform certainly rejects an attribute (once per file, line and message)."""
+    def report_invalid(self, invalid: Invalid, attribute: Attribute, file: str | None, address: str | None,
+                       directory: Path | None = None) -> None:
+        """IMS903 where Terraform certainly rejects an attribute (once per file, line and message).
+        `directory`: the module whose declarations an undeclared name was looked for in."""
         detail = invalid.reason.removeprefix("error: ")
+        details: dict[str, Any] = {"depends_on": list(invalid.depends_on)}
+        if invalid.static and directory is not None:
+            details[UNDECLARED_IN] = directory
         self.report(Diagnostic(
             "IMS903", f"Terraform rejects `{attribute.name}`: {detail}", file=attribute.file or file,
-            line=attribute.line, end_line=attribute.end_line, address=address,
-            details={"depends_on": list(invalid.depends_on)}))
+            line=attribute.line, end_line=attribute.end_line, address=address, details=details))
+
+    def withdraw_uncertain_rejections(self) -> None:
+        """An undeclared name is certain only if every file of its module parses: drop the IMS903
+        of a name looked for in a directory where a file has a syntax error (IMS900 says so)."""
+        self._syntax_error_dirs.update(f.path.parent for f in self.source_files.values() if f.error is not None)
+        uncertain = [d for d in self.diagnostics
+                     if d.rule_id == "IMS903" and d.details.get(UNDECLARED_IN) in self._syntax_error_dirs]
+        if uncertain:
+            self.withdrawn.extend(uncertain)
+            gone = {id(d) for d in uncertain}
+            self.diagnostics[:] = [d for d in self.diagnostics if id(d) not in gone]
 
     # files
     def rel(self, path: Path, scan_root: Path) -> str:
@@ -1215,6 +1226,7 @@ class Loader:
                 self.progress(len(self.source_files), len(self.parsed))
             if source_file.parsed.error is not None:
                 self.report(source_file.parsed.error)
+                self._syntax_error_dirs.add(source_file.path.parent)
         return source_file.parsed
 
     def parsed_file(self, path: Path, scan_root: Path) -> ParsedFile:
@@ -1238,13 +1250,12 @@ class Loader:
         blocks are not kept: the report is the same as with every file parsed and kept.
         `checked`: answers already computed in worker processes, by path."""
         for source_file in self.source_files.values():
-            if source_file._plain:  # already known to be free of syntax errors
-                continue
             if source_file.parsed is None and source_file.error is None and source_file.text is not None:
                 key = str(source_file.path)
                 error = checked[key] if key in checked else syntax_error(source_file.rel, source_file.text)
                 if error is not None:
                     self.report(error)
+                    self._syntax_error_dirs.add(source_file.path.parent)
 
     def report_duplicates(self) -> None:
         """Terraform rejects a second declaration of the same name; only the first is read."""
@@ -1344,7 +1355,7 @@ class Loader:
         files = [self.source_files[p] for p in sorted(self.source_files)]
         result = LoadResult(self.instances, self.diagnostics, files, self.remote_modules, self._file_cache,
                             list(self.sources), pending_syntax_checks=lambda: self._finish_syntax_checks(background),
-                            root_modules=self.root_modules)
+                            root_modules=self.root_modules, withdrawn=self.withdrawn)
         if not defer_syntax_checks:
             result.complete_syntax_checks()
         return result
@@ -1352,6 +1363,7 @@ class Loader:
     def _finish_syntax_checks(self, background: Any) -> None:
         try:
             self.check_unparsed(background.results() if background else {})
+            self.withdraw_uncertain_rejections()
         finally:
             self._background = None
             if background:
@@ -1464,7 +1476,7 @@ class Loader:
                 self.report(Diagnostic(
                     "IMS903", f"{address}: module {source_text!r} declares no variable \"{argument}\", so Terraform "
                     "rejects the argument", file=attribute.file or block.file, line=attribute.line,
-                    end_line=attribute.end_line, address=address))
+                    end_line=attribute.end_line, address=address, details={UNDECLARED_IN: source.directory}))
 
     def _report_unknown_module_keys(self, block: Block, address: str, unknown: Unknown | None) -> None:
         if unknown is not None:
