@@ -5,8 +5,10 @@ read or written is ignored, and `IAC_IMS_NO_CACHE=1` turns them all off."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 
 def caching_enabled() -> bool:
@@ -30,12 +32,19 @@ def cache_dir() -> Path | None:
         return None
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write via a private temporary file and rename, so concurrent runs never see half a file."""
+def write_json_atomically(path: Path, value: Any) -> None:
+    """`value` as JSON, via a private temporary file and a rename, so that concurrent runs never
+    see half a file; written as it is encoded (a report of many thousand findings is never held
+    whole as text)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "w", encoding="utf-8") as stream:
+            json.dump(value, stream)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def content_digest(data: bytes) -> str:

@@ -201,8 +201,12 @@ def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, .
 
 def _emit(report: Any, formats: tuple[str, ...], outputs: tuple[str, ...], *, no_color: bool, quiet: bool,
           fail_on: str) -> None:
-    from iac_ims.report import render
+    from iac_ims.report import render_chunks
 
+    # The collector is off for the scan (see main); the reporters' encoders leave reference
+    # cycles, so it is back on for them, over what they allocate only (the scan's objects frozen).
+    gc.freeze()
+    gc.enable()
     for index, name in enumerate(formats):
         target = outputs[index] if index < len(outputs) else None
         colour = False
@@ -210,14 +214,16 @@ def _emit(report: Any, formats: tuple[str, ...], outputs: tuple[str, ...], *, no
             from iac_ims.report.text import use_colour
 
             colour = use_colour(sys.stdout, no_color)
-        text = render(name, report, colour=colour, quiet=quiet, fail_on=fail_on)
+        chunks = render_chunks(name, report, colour=colour, quiet=quiet, fail_on=fail_on)
         if target:
             try:
-                Path(target).write_text(text, encoding="utf-8")
+                with open(target, "w", encoding="utf-8") as stream:
+                    stream.writelines(chunks)
             except OSError as exc:
                 raise UsageProblem(f"cannot write {target}: {exc.strerror or exc}") from None
         else:
-            click.echo(text, nl=False)
+            for chunk in chunks:
+                click.echo(chunk, nl=False)
 
 
 @cli.command()

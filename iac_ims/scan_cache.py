@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from iac_ims import __version__
-from iac_ims.cache import cache_dir, content_digest, write_atomically
+from iac_ims.cache import cache_dir, content_digest, write_json_atomically
 
 FORMAT = 1
 MAX_ENTRIES = 64
@@ -123,7 +123,7 @@ def store(key: str, paths: Sequence[Path], files_read: Iterable[Path], module_di
     entry = {"format": FORMAT, "listing": _listing(paths), "module_dirs": directories, "files": files,
              "report": report}
     try:
-        write_atomically(path, json.dumps(entry).encode())
+        write_json_atomically(path, entry)
         _prune(path.parent)
     except OSError:
         pass

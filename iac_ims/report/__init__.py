@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
+
+
+def render_chunks(name: str, report: Any, *, colour: bool = False, quiet: bool = False,
+                  fail_on: str = "error") -> Iterator[str]:
+    """The same text as `render`, in pieces to write one after another (JSON: one per finding)."""
+    if name == "json":
+        from iac_ims.report.json_report import json_chunks
+
+        return json_chunks(report)
+    return iter((render(name, report, colour=colour, quiet=quiet, fail_on=fail_on),))
 
 
 def render(name: str, report: Any, *, colour: bool = False, quiet: bool = False, fail_on: str = "error") -> str:
