@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from iac_ims.catalog import DISPLAY_NAME, FORMER_NAME, INTERNAL_NAME, UNSTABLE_NAME, Catalog
+from iac_ims.catalog import DISPLAY_NAME, INTERNAL_NAME, UNSTABLE_NAME, Catalog
 from iac_ims.directives import intents_in
 from iac_ims.iam import resources as rt
 from iac_ims.iam.dependencies import apply_dependencies

@@ -128,10 +128,10 @@ class UnresolvedLog:
         names = list(module.variables)
         first = min(module.variables.values(), key=lambda block: (block.file, block.line))
         count = len(module.blocks)
-        blocks = f"{count} IAM block{'s' if count > 1 else ''}"
+        blocks = f"{count} IAM blocks grant" if count > 1 else "an IAM block grants"
         message = (f"input{'s' if len(names) > 1 else ''} {_listed(['var.' + n for n in names])} of this module "
                    f"{'have' if len(names) > 1 else 'has'} no value in the scanned code (no default, no tfvars, no "
-                   f"calling module sets {'them' if len(names) > 1 else 'it'}): what {blocks} grant or where they "
+                   f"calling module sets {'them' if len(names) > 1 else 'it'}): what {blocks} or where they "
                    "apply cannot be resolved statically; pass --var / --var-file, or scan the configuration that "
                    "calls this module")
         return Diagnostic("IMS901", message, file=first.file, line=first.line, end_line=first.end_line,
