@@ -913,3 +913,59 @@ resource "huaweicloud_identity_group_membership" "exporters" {
     report = scan(tmp_path, text)
     assert [f.resource for f in findings_of(report, "IMS300")] == ["huaweicloud_identity_user.bob"]
     assert not findings_of(report, "IMS305")
+
+
+DEVS = '''
+resource "huaweicloud_identity_user" "devs" {
+  # iac-ims:intent export_image
+  for_each = toset(["ana", "bo"])
+  name     = each.key
+}
+'''
+
+
+@pytest.mark.parametrize("membership", [
+    'group = huaweicloud_identity_group.exporters.id\n  users = [for u in huaweicloud_identity_user.devs : u.id]',
+    'group = huaweicloud_identity_group.exporters.id\n  users = values(huaweicloud_identity_user.devs)[*].id',
+    'for_each = huaweicloud_identity_user.devs\n  group = huaweicloud_identity_group.exporters.id\n  users = [each.value.id]',
+], ids=["for_expression", "values_splat", "for_each_over_the_users"])
+def test_members_named_through_the_user_resource_hold_the_group_roles(tmp_path: Path, membership: str) -> None:
+    text = EXPORTERS + DEVS + f'resource "huaweicloud_identity_group_membership" "exporters" {{\n  {membership}\n}}\n'
+    report = scan(tmp_path, text)
+    assert not findings_of(report, "IMS300") and not findings_of(report, "IMS305")
+    assert not findings_of(report, "IMS901")
+
+
+def test_known_elements_of_a_partly_known_member_list_count(tmp_path: Path) -> None:
+    text = EXPORTERS + user("alice", intents="export_image") + user("bob", intents="export_image") + '''
+variable "extra_exporters" {
+  type = list(string)
+}
+resource "huaweicloud_identity_group_membership" "exporters" {
+  group = huaweicloud_identity_group.exporters.id
+  users = concat([huaweicloud_identity_user.alice.id], var.extra_exporters)
+}
+'''
+    report = scan(tmp_path, text)
+    assert not findings_of(report, "IMS300")
+    assert not on(report, "IMS305", "huaweicloud_identity_user.alice")  # certainly a member
+    assert on(report, "IMS305", "huaweicloud_identity_user.bob")  # may be one of the extra ones
+
+
+def test_members_of_a_user_resource_with_unknown_keys(tmp_path: Path) -> None:
+    text = EXPORTERS + '''
+variable "developer_names" {
+  type = set(string)
+}
+resource "huaweicloud_identity_user" "devs" {
+  # iac-ims:intent export_image
+  for_each = var.developer_names
+  name     = each.key
+}
+resource "huaweicloud_identity_group_membership" "exporters" {
+  group = huaweicloud_identity_group.exporters.id
+  users = [for u in huaweicloud_identity_user.devs : u.id]
+}
+'''
+    report = scan(tmp_path, text)
+    assert not findings_of(report, "IMS300") and not findings_of(report, "IMS305")
