@@ -238,20 +238,21 @@ def _best_scope_decision(ctx: CheckContext, operation: Operation, usable: list[A
 def _prerequisites(ctx: CheckContext) -> Iterable[Finding]:
     """IMS303: meant operations that need OBS / CBR rights the principal is not given."""
     reported: set[tuple[str, str]] = set()
-    meant: list[tuple[str, Operation, list[str]]] = []  # (principal, operation, path)
+    meant: list[tuple[str, Operation, list[str], str]] = []  # (principal, operation, path, how it is meant)
     for role in ctx.model.custom_roles():
         declared = ctx.role_intents(role)
         resolved, _ = ctx.resolve_intents(declared)
         operations = list(dict.fromkeys(op for _, op in resolved)) if declared else ctx.inferred_operations(role)
+        how = "is meant to perform" if declared else f"holds {role.label}, which names every action of"
         for assignment in ctx.graph.assignments_of_role(role.key):
             for principal in assignment.principals:
                 for operation in operations:
-                    meant.append((principal, operation, [principal, assignment.key, role.key]))
+                    meant.append((principal, operation, [principal, assignment.key, role.key], how))
     for principal in ctx.model.principals.values():
         resolved, _ = ctx.resolve_intents(ctx.declared_intents(principal.key, principal.intents))
         for _, operation in resolved:
-            meant.append((principal.key, operation, [principal.key]))
-    for principal_key, operation, path in meant:
+            meant.append((principal.key, operation, [principal.key], "is meant to perform"))
+    for principal_key, operation, path, how in meant:
         ctx.visit_one(ctx.model.principals.get(principal_key))
         if not operation.prerequisites or (principal_key, operation.id) in reported:
             continue
@@ -269,14 +270,15 @@ def _prerequisites(ctx: CheckContext) -> Iterable[Finding]:
             names = " or ".join(prerequisite.any_of)
             if unsure:
                 yield ctx.finding("IMS305", principal.instance,
-                                  f"{principal_key} is meant to perform {operation.id}, which also needs {names} "
-                                  f"({prerequisite.service.upper()}) at {reach}; some of its roles cannot be resolved, "
-                                  "so this cannot be confirmed", operation=operation.id, evidence=[*path, operation.id])
+                                  f"{principal_key} {how} {operation.id}; that operation also needs {names} "
+                                  f"({prerequisite.service.upper()}) at {reach}, and some of its roles cannot be "
+                                  "resolved, so whether it has it cannot be confirmed", operation=operation.id,
+                                  evidence=[*path, operation.id])
                 continue
             yield ctx.finding("IMS303", principal.instance,
-                              f"{principal_key} is meant to perform {operation.id} ({_api(operation)}), which also "
-                              f"needs {names} for {prerequisite.service.upper()} at {reach}; the scanned code does "
-                              "not give it that", operation=operation.id, evidence=[*path, operation.id],
+                              f"{principal_key} {how} {operation.id} ({_api(operation)}); that operation also needs "
+                              f"{names} for {prerequisite.service.upper()} at {reach}, which the scanned code does "
+                              "not give it", operation=operation.id, evidence=[*path, operation.id],
                               fix=f"assign {prerequisite.any_of[0]} to {principal_key} at {reach}")
 
 
