@@ -25,6 +25,48 @@ def _fail_usage(message: str) -> None:
     sys.exit(EXIT_USAGE)
 
 
+class _OrderedOptions(click.Command):
+    """A command that also keeps its options in the order they were given (`ctx.meta[ORDER]`:
+    (parameter name, raw value) pairs): `--output` belongs to the `--format` right before it."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        opts, _rest, order = self.make_parser(ctx).parse_args(args=list(args))
+        remaining = {name: list(values) if isinstance(values, list) else [values] for name, values in opts.items()}
+        ctx.meta[ORDER] = [(param.name, remaining[param.name].pop(0)) for param in order
+                           if isinstance(param, click.Option) and remaining.get(param.name)]
+        return super().parse_args(ctx, args)
+
+
+ORDER = "iac_ims.option_order"
+
+
+def pair_outputs(order: list[tuple[str, Any]]) -> list[tuple[str, str | None]]:
+    """(format, output file or None for standard output) in the order given: each `--output`
+    belongs to the `--format` right before it; with no `--format`, one `--output` takes the text
+    report. Two reports on standard output cannot be told apart: a usage error."""
+    pairs: list[list[Any]] = []
+    for name, value in order:
+        if name == "formats":
+            pairs.append([value, None])
+        elif name == "outputs":
+            if not pairs and not any(n == "formats" for n, _ in order):
+                pairs.append(["text", None])
+            if not pairs:
+                raise UsageProblem(f"--output {value} comes before any --format; put it right after the --format "
+                                   "it is for")
+            if pairs[-1][1] is not None:
+                raise UsageProblem(f"--output {value}: the --format before it ({pairs[-1][0]}) already has an "
+                                   f"--output ({pairs[-1][1]}); give each --output its own --format")
+            pairs[-1][1] = value
+    if not pairs:
+        pairs.append(["text", None])
+    on_stdout = [f for f, target in pairs if target is None]
+    if len(on_stdout) > 1:
+        raise UsageProblem(f"--format {' and --format '.join(on_stdout)} would both print to standard output; "
+                           "give all but one an --output FILE right after it")
+    return [(f, target) for f, target in pairs]
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="iac-ims")
 def cli() -> None:
@@ -62,12 +104,13 @@ def _is_number(text: str) -> bool:
 
 
 SETTING_KEYS = ("fail_on", "skip_rules", "only_rules", "severity", "intents", "var_files", "vars", "catalog",
-                "baseline", "role_ids")
+                "baseline", "role_ids", "exclude")
 DEFAULTS: dict[str, Any] = {"fail_on": "error", "skip_rules": [], "only_rules": [], "severity": {}, "intents": {},
-                            "var_files": [], "vars": {}, "catalog": [], "baseline": None, "role_ids": {}}
+                            "var_files": [], "vars": {}, "catalog": [], "baseline": None, "role_ids": {},
+                            "exclude": []}
 # command-line option -> setting key; list options add to the config file's list
 CLI_OPTIONS = {"fail_on": "fail_on", "skip_rule": "skip_rules", "only_rule": "only_rules", "var_file": "var_files",
-               "var": "vars", "catalog": "catalog", "baseline": "baseline"}
+               "var": "vars", "catalog": "catalog", "baseline": "baseline", "exclude": "exclude"}
 
 
 def _settings(paths: tuple[str, ...], config_file: str | None, options: dict[str, Any]) -> dict[str, Any]:
@@ -108,11 +151,17 @@ def _settings(paths: tuple[str, ...], config_file: str | None, options: dict[str
     return settings
 
 
+SCANNABLE_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+
+
 def _check_paths(paths: tuple[str, ...]) -> list[str]:
     chosen = list(paths) or ["."]
     for path in chosen:
         if not Path(path).exists():
             raise UsageProblem(f"path does not exist: {path}")
+        if Path(path).is_file() and not path.endswith(SCANNABLE_SUFFIXES):
+            raise UsageProblem(f"{path} is not a Terraform file (.tf, .tf.json or .tfvars); give a directory "
+                               "or Terraform files")
     return chosen
 
 
@@ -122,7 +171,7 @@ def _scan_options(settings: dict[str, Any], **extra: Any) -> Any:
     return ScanOptions(variables=settings["vars"], var_files=settings["var_files"], catalog_files=settings["catalog"],
                        skip_rules=settings["skip_rules"], only_rules=settings["only_rules"],
                        severity=settings["severity"], intents=settings["intents"], baseline=settings["baseline"],
-                       role_ids=settings["role_ids"], **extra)
+                       role_ids=settings["role_ids"], exclude=settings["exclude"], **extra)
 
 
 def _guarded(run: Any) -> None:
@@ -144,10 +193,11 @@ def _guarded(run: Any) -> None:
         sys.exit(EXIT_INTERNAL)
 
 
-@cli.command()
+@cli.command(cls=_OrderedOptions)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS), help="Output format (repeatable).")
-@click.option("--output", "outputs", multiple=True, type=click.Path(), help="File for the format at the same position.")
+@click.option("--output", "outputs", multiple=True, type=click.Path(),
+              help="File for the --format right before it (without one, that format prints to standard output).")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default=None)
 @click.option("--var", multiple=True, help="NAME=VALUE, as terraform -var.")
 @click.option("--var-file", multiple=True, type=click.Path())
@@ -164,9 +214,14 @@ def _guarded(run: Any) -> None:
 @click.option("--show-config", is_flag=True, help="Print the effective settings and where they came from.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse the stored report of an identical earlier scan.")
 @click.option("--full-parse", is_flag=True, help="Parse every file fully, not only those IAM blocks depend on.")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Leave out files and directories matching GLOB, relative to the scanned path (repeatable).")
+@click.option("--allow-empty", is_flag=True, help="Exit 0 when no Terraform file is found (else 2).")
+@click.option("--show-suppressed", is_flag=True, help="List suppressed findings in text, github and markdown.")
 def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, ...], fail_on: str | None,
          config_file: str | None, create_baseline: str | None, no_color: bool, quiet: bool, jobs: int | None,
-         show_config: bool, no_cache: bool, full_parse: bool, **options: Any) -> None:
+         show_config: bool, no_cache: bool, full_parse: bool, allow_empty: bool, show_suppressed: bool,
+         **options: Any) -> None:
     """Scan Terraform directories or files (default: the current directory)."""
 
     def run() -> None:
@@ -176,8 +231,7 @@ def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, .
             for key in SETTING_KEYS:
                 click.echo(f"{key}: {settings[key]!r}  ({settings['sources'][key]})")
             return
-        if len(outputs) > len(formats or ("text",)):
-            raise UsageProblem("more --output files than --format options")
+        targets = pair_outputs(click.get_current_context().meta.get(ORDER, []))
         from iac_ims.pipeline import scan as run_scan
 
         from iac_ims.progress import Progress
@@ -186,12 +240,17 @@ def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, .
         with Progress(enabled=not quiet) as progress:
             report = run_scan(chosen, _scan_options(settings, progress=progress.tick, use_cache=not no_cache,
                                                          full_parse=full_parse, jobs=jobs or default_jobs()))
+        if report.files_scanned == 0 and not allow_empty and not report.internal_errors:
+            raise UsageProblem(f"no Terraform files under {', '.join(chosen)} (--allow-empty to accept that)")
         if create_baseline:
             from iac_ims.suppress import write_baseline
 
             count = write_baseline(create_baseline, [f for f in report.findings if not f.suppressed])
-            click.echo(f"iac-ims: wrote {count} baseline entries to {create_baseline}", err=True)
-        _emit(report, formats or ("text",), outputs, no_color=no_color, quiet=quiet, fail_on=settings["fail_on"])
+            click.echo(f"iac-ims: wrote {count} baseline entr{'y' if count == 1 else 'ies'} to {create_baseline} "
+                       f"({len(report.findings)} findings, {report.suppressed} already suppressed)")
+            sys.exit(EXIT_INTERNAL if report.internal_errors else EXIT_OK)
+        _emit(report, targets, no_color=no_color, quiet=quiet, fail_on=settings["fail_on"],
+              show_suppressed=show_suppressed)
         if report.internal_errors:
             sys.exit(EXIT_INTERNAL)
         sys.exit(EXIT_FINDINGS if report.failing(settings["fail_on"]) else EXIT_OK)
@@ -199,22 +258,22 @@ def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, .
     _guarded(run)
 
 
-def _emit(report: Any, formats: tuple[str, ...], outputs: tuple[str, ...], *, no_color: bool, quiet: bool,
-          fail_on: str) -> None:
+def _emit(report: Any, targets: list[tuple[str, str | None]], *, no_color: bool, quiet: bool,
+          fail_on: str, show_suppressed: bool = False) -> None:
     from iac_ims.report import render_chunks
 
     # The collector is off for the scan (see main); the reporters' encoders leave reference
     # cycles, so it is back on for them, over what they allocate only (the scan's objects frozen).
     gc.freeze()
     gc.enable()
-    for index, name in enumerate(formats):
-        target = outputs[index] if index < len(outputs) else None
+    for name, target in targets:
         colour = False
         if name == "text" and target is None:
             from iac_ims.report.text import use_colour
 
             colour = use_colour(sys.stdout, no_color)
-        chunks = render_chunks(name, report, colour=colour, quiet=quiet, fail_on=fail_on)
+        chunks = render_chunks(name, report, colour=colour, quiet=quiet, fail_on=fail_on,
+                               show_suppressed=show_suppressed)
         if target:
             try:
                 with open(target, "w", encoding="utf-8") as stream:

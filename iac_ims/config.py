@@ -26,6 +26,7 @@ SCHEMA: dict[str, Any] = {
         "catalog": {"type": "array", "items": {"type": "string"}},
         "baseline": {"type": "string"},
         "role_ids": {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}},
+        "exclude": {"type": "array", "items": {"type": "string", "minLength": 1}},
     },
 }
 

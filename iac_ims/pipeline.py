@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import gc
+import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ class ScanOptions:
     progress: Any = None  # called with (files read, files parsed) while reading; for a progress display
     use_cache: bool = False  # reuse the stored report of an identical earlier scan (the CLI does)
     jobs: int = 1  # processes; more than 1 checks files nothing depends on in worker processes
+    relative_to: str | Path | None = None  # file paths in findings are relative to it (default: the working directory)
+    exclude: list[str] = field(default_factory=list)  # globs of files and directories left out (see discover.py)
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Report:
     graph: Any = None  # IamGraph, for explain/graph
     instances: list[Any] = field(default_factory=list)
     tool_version: str = __version__
+    base: str | None = None  # the absolute directory the findings' relative file paths start from
 
     def counts(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0}
@@ -75,6 +79,11 @@ class Report:
 
         threshold = FAIL_ON_RANK[fail_on]
         return [f for f in self.findings if not f.suppressed and SEVERITY_RANK[f.severity] >= threshold]
+
+
+def report_base(options: ScanOptions) -> Path:
+    """The directory findings name files relative to: `relative_to`, else the working directory."""
+    return Path(os.path.realpath(options.relative_to if options.relative_to is not None else os.getcwd()))
 
 
 @dataclass
@@ -107,7 +116,8 @@ def analyse(paths: Sequence[str | Path], options: ScanOptions, defer_syntax_chec
     catalog = load_catalog(tuple(options.catalog_files))
     loader = Loader(variables=options.variables, var_files=[Path(p) for p in options.var_files],
                     must_parse=None if options.full_parse else mentions_iam_resource, progress=options.progress,
-                    jobs=options.jobs, content_digests=content_digests)
+                    jobs=options.jobs, content_digests=content_digests,
+                    report_base=report_base(options), exclude=options.exclude)
     loaded = loader.load([Path(p) for p in paths], defer_syntax_checks)
     try:
         model = build_model(loaded.instances, catalog, role_ids=options.role_ids)
@@ -146,7 +156,9 @@ def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> 
 
         stored = scan_cache.load(cache_key, scan_cache.path_list(paths))
         if stored is not None:
-            return _report_from_json(stored, time.perf_counter() - started)
+            report = _report_from_json(stored, time.perf_counter() - started)
+            report.base = str(report_base(options))
+            return report
     analysis = analyse(paths, options, defer_syntax_checks=True, content_digests=cache_key is not None)
     ctx = CheckContext(analysis.model, analysis.graph, analysis.catalog,
                        diagnostics=[*analysis.load.diagnostics, *analysis.model.diagnostics],
@@ -177,7 +189,7 @@ def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> 
 
     resources = len({i.address for i in analysis.load.instances if kind_of(i.mode, i.type)})
     report = Report(findings, len(analysis.load.files), resources, round(time.perf_counter() - started, 3),
-                    errors, analysis.graph, analysis.load.instances)
+                    errors, analysis.graph, analysis.load.instances, base=str(report_base(options)))
     if cache_key is not None and not errors:
         from iac_ims import scan_cache
 

@@ -64,7 +64,11 @@ def entry_key(paths: Sequence[Path], options: Any, catalog_sources: Iterable[str
     extra = {p: _digest_file(Path(p)) for p in [*options.var_files, *options.catalog_files,
                                                   *([options.baseline] if options.baseline else [])]}
     catalog = {p: _digest_file(Path(p)) for p in catalog_sources}
-    material = json.dumps({"format": FORMAT, "version": __version__, "code": _code_stamp(),
+    # findings name files relative to the working directory: a scan from elsewhere is another entry
+    from iac_ims.pipeline import report_base
+
+    base = str(report_base(options))
+    material = json.dumps({"format": FORMAT, "version": __version__, "code": _code_stamp(), "base": base,
                            "paths": [str(p) for p in paths], "settings": settings, "extra": extra,
                            "catalog": catalog, "today": today}, sort_keys=True, default=str)
     return hashlib.sha256(material.encode()).hexdigest()

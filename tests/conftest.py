@@ -25,10 +25,13 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
 
 
 def scan_tree(root: Path, files: dict[str, str] | None = None, **options):
+    """Scan `root` (after writing `files` under it); findings name files relative to `root`, as
+    they do when the tool runs in the scanned directory."""
     from iac_ims.pipeline import ScanOptions, scan
 
     if files:
         write_tree(root, files)
+    options.setdefault("relative_to", root)
     return scan([root], ScanOptions(**options))
 
 

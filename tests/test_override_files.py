@@ -48,7 +48,7 @@ resource "huaweicloud_identity_agency" "ecs" {
 
 
 def instance(root: Path, address: str, **options):
-    analysis = analyse([root], ScanOptions(**options))
+    analysis = analyse([root], ScanOptions(relative_to=root, **options))
     return next(i for i in analysis.load.instances if i.address == address)
 
 

@@ -98,7 +98,7 @@ EXPECTED: dict[str, list[tuple]] = {
 
 
 def _scan(folder: str):
-    return scan([REALWORLD / folder], ScanOptions())
+    return scan([REALWORLD / folder], ScanOptions(relative_to=REALWORLD / folder))
 
 
 @pytest.mark.parametrize("folder", sorted(EXPECTED))

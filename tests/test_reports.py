@@ -19,7 +19,7 @@ from iac_ims.report.github import escape_data, escape_property, render_github
 from iac_ims.report.junit import render_junit
 from iac_ims.report.markdown import MAX_ROWS, escape_cell, render_markdown
 from iac_ims.report.sarif import fingerprint, render_sarif, rule_name
-from iac_ims.pipeline import InternalError, Report, scan
+from iac_ims.pipeline import InternalError, Report, ScanOptions, scan
 
 REPO = Path(__file__).resolve().parents[1]
 SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "sarif-2.1.0-rtm.5.json"
@@ -122,7 +122,7 @@ def manual_report() -> Report:
 @pytest.fixture
 def scanned(tmp_path: Path) -> Report:
     (tmp_path / "main.tf").write_text(textwrap.dedent(TERRAFORM).lstrip(), encoding="utf-8")
-    return scan([tmp_path])
+    return scan([tmp_path], ScanOptions(relative_to=tmp_path))
 
 
 def sarif_validator():
@@ -248,11 +248,11 @@ def test_sarif_of_a_scan(scanned: Report, tmp_path: Path) -> None:
         uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         assert uri == "main.tf"  # relative to the scanned directory
     # the same code scanned again gives the same fingerprints, and moving lines keeps them
-    again = json.loads(render_sarif(scan([tmp_path])))["runs"][0]["results"]
+    again = json.loads(render_sarif(scan([tmp_path], ScanOptions(relative_to=tmp_path))))["runs"][0]["results"]
     assert [r["partialFingerprints"] for r in again] == [r["partialFingerprints"] for r in results]
     main = tmp_path / "main.tf"
     main.write_text("\n\n\n# moved down\n" + main.read_text(encoding="utf-8"), encoding="utf-8")
-    moved = json.loads(render_sarif(scan([tmp_path])))["runs"][0]["results"]
+    moved = json.loads(render_sarif(scan([tmp_path], ScanOptions(relative_to=tmp_path))))["runs"][0]["results"]
     assert sorted(json.dumps(r["partialFingerprints"]) for r in moved) == \
         sorted(json.dumps(r["partialFingerprints"]) for r in results)
     assert [r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in moved] != \
@@ -260,12 +260,12 @@ def test_sarif_of_a_scan(scanned: Report, tmp_path: Path) -> None:
 
 
 def test_sarif_of_the_sample_configs() -> None:
-    report = scan([REPO / "sample_configs"])
+    report = scan([REPO / "sample_configs"], ScanOptions(relative_to=REPO / "sample_configs"))
     assert report.findings
     text = render_sarif(report)
     document = assert_valid_sarif(text)
     assert len(document["runs"][0]["results"]) == len(report.findings)
-    assert render_sarif(scan([REPO / "sample_configs"])) == text  # byte for byte
+    assert render_sarif(scan([REPO / "sample_configs"], ScanOptions(relative_to=REPO / "sample_configs"))) == text  # byte for byte
 
 
 # ------------------------------------------------------------------ JUnit

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from iac_ims.pipeline import scan
+from iac_ims.pipeline import ScanOptions, scan
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_configs"
 
@@ -32,7 +32,7 @@ def test_every_sample_directory_is_documented() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_sample_yields_its_documented_findings(name: str) -> None:
-    report = scan([SAMPLES / name])
+    report = scan([SAMPLES / name], ScanOptions(relative_to=SAMPLES / name))
     expected = EXPECTED[name]
     serious = {f.rule_id for f in report.findings if f.severity in ("error", "warning")}
     found = {f.rule_id for f in report.findings}
@@ -42,7 +42,7 @@ def test_sample_yields_its_documented_findings(name: str) -> None:
 
 
 def test_findings_point_at_the_right_blocks() -> None:
-    report = scan([SAMPLES])
+    report = scan([SAMPLES], ScanOptions(relative_to=SAMPLES))
     by_rule = {(f.rule_id, f.resource) for f in report.findings}
     assert ("IMS302", "huaweicloud_identity_group_role_assignment.auditors_ep") in by_rule
     assert ("IMS303", "huaweicloud_identity_group.exporters") in by_rule

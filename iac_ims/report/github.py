@@ -32,6 +32,7 @@ def command_line(command: str, properties: list[tuple[str, Any]], message: str) 
 
 
 def finding_command(finding: Finding) -> str:
+    """An annotation; a suppressed finding (shown only on request) is a notice saying so."""
     properties: list[tuple[str, Any]] = [("file", finding.file)]
     if finding.file and finding.line is not None:
         properties.append(("line", finding.line))
@@ -42,13 +43,16 @@ def finding_command(finding: Finding) -> str:
     message = finding.message
     if finding.resource and finding.resource not in message:
         message = f"{finding.resource}: {message}"
+    if finding.suppressed:
+        return command_line("notice", properties,
+                            f"suppressed ({finding.suppression_reason or 'suppressed'}): {message}")
     if finding.fix:
         message = f"{message}\nFix: {finding.fix}"
     return command_line(COMMANDS.get(finding.severity, "warning"), properties, message)
 
 
-def render_github(report: Any) -> str:
-    lines = [finding_command(f) for f in report.findings if not f.suppressed]
+def render_github(report: Any, *, show_suppressed: bool = False) -> str:
+    lines = [finding_command(f) for f in report.findings if show_suppressed or not f.suppressed]
     for error in getattr(report, "internal_errors", []) or []:
         lines.append(command_line(
             "error", [("title", f"iac-ims internal error in check {error.check}")],

@@ -84,9 +84,9 @@ def mermaid_paths(findings: list[Finding]) -> str | None:
     return text
 
 
-def render_markdown(report: Any) -> str:
+def render_markdown(report: Any, *, show_suppressed: bool = False) -> str:
     counts = report.counts()
-    shown = [f for f in report.findings if not f.suppressed]
+    shown = [f for f in report.findings if show_suppressed or not f.suppressed]
     shown.sort(key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), *f.sort_key()))
 
     lines = ["## iac-ims: Huawei Cloud IMS permissions", ""]
@@ -105,6 +105,8 @@ def render_markdown(report: Any) -> str:
         lines += ["| Severity | Rule | Location | Resource | Message |", "|---|---|---|---|---|"]
         for finding in shown[:MAX_ROWS]:
             message = finding.message if not finding.fix else f"{finding.message}\nFix: {finding.fix}"
+            if finding.suppressed:
+                message = f"(suppressed: {finding.suppression_reason or 'suppressed'}) {finding.message}"
             lines.append(
                 f"| {_ICONS.get(finding.severity, '')} {escape_cell(finding.severity)} "
                 f"| {escape_cell(finding.rule_id)} | {_location(finding)} "
@@ -114,7 +116,7 @@ def render_markdown(report: Any) -> str:
             lines += ["", f"… and {len(shown) - MAX_ROWS} more."]
         lines.append("")
 
-    errors = [f for f in shown if f.severity == "error"]
+    errors = [f for f in shown if f.severity == "error" and not f.suppressed]
     chart = mermaid_paths(errors) if errors else None
     if chart:
         lines += ["### Paths behind the errors", "", "```mermaid", chart, "```", ""]

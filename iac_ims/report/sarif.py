@@ -88,6 +88,18 @@ def _uri(path: str) -> str:
     return quote(path.replace("\\", "/"), safe="/-._~!$&'()*+,;=@")
 
 
+def _artifact(path: str) -> dict[str, Any]:
+    """A file as SARIF names it: relative to %SRCROOT% (the working directory), or an absolute
+    file URI for a file outside it."""
+    if path.startswith("/"):
+        return {"uri": "file://" + _uri(path)}
+    return {"uri": _uri(path), "uriBaseId": SRCROOT}
+
+
+def _base_uri(base: str) -> str:
+    return "file://" + _uri(base.rstrip("/") + "/")
+
+
 def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
@@ -97,7 +109,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     }
     location: dict[str, Any] = {}
     if finding.file:
-        physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(finding.file), "uriBaseId": SRCROOT}}
+        physical: dict[str, Any] = {"artifactLocation": _artifact(finding.file)}
         if finding.line is not None and finding.line >= 1:
             end = finding.end_line if finding.end_line is not None and finding.end_line >= finding.line \
                 else finding.line
@@ -151,6 +163,9 @@ def report_to_sarif(report: Any) -> dict[str, Any]:
         "results": [_result(f, index[f.rule_id]) for f in findings],
         "properties": {"filesScanned": report.files_scanned, "resources": report.resources},
     }
+    base = getattr(report, "base", None)
+    if base:
+        run["originalUriBaseIds"] = {SRCROOT: {"uri": _base_uri(base)}}
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 

@@ -16,12 +16,14 @@ def use_colour(stream: Any, no_color: bool) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-def render_text(report: Any, *, colour: bool = False, quiet: bool = False) -> str:
+def render_text(report: Any, *, colour: bool = False, quiet: bool = False, show_suppressed: bool = False) -> str:
+    """Suppressed findings are counted in the summary and listed only with `show_suppressed`."""
     def paint(text: str, style: str) -> str:
         return f"{_COLOURS[style]}{text}{_RESET}" if colour else text
 
     lines: list[str] = []
-    for file, group in groupby(report.findings, key=lambda f: f.file or "(no file)"):
+    shown = [f for f in report.findings if show_suppressed or not f.suppressed]
+    for file, group in groupby(shown, key=lambda f: f.file or "(no file)"):
         lines.append(paint(file, "bold"))
         for finding in group:
             where = f"{finding.line}" if finding.line else "-"

@@ -16,10 +16,10 @@ from typing import Any, Callable, Iterable, NamedTuple
 
 from iac_ims.terraform.certainty import Certainty
 from iac_ims.terraform.context import MISSING, Budget
-from iac_ims.terraform.discover import module_files, tfvars_files, walk_module_dirs
+from iac_ims.terraform.discover import Exclusions, module_files, tfvars_files, walk_module_dirs
 from iac_ims.cache import content_digest
-from iac_ims.terraform.parse import (Attribute, Block, JsonExpr, ParsedFile, decode_source, parse_source,
-                                     read_source_bytes, syntax_error)
+from iac_ims.terraform.parse import (Attribute, Block, JsonExpr, ParsedFile, decode_source, json_syntax_error,
+                                     parse_source, read_source_bytes, syntax_error)
 from iac_ims.terraform.overrides import from_override, is_override_file, merge_all, slot_of
 from iac_ims.terraform.values import Diagnostic, Invalid, Reference, Unknown, first_unknown
 
@@ -110,6 +110,16 @@ def _eval_json_value(value: Any, ctx: Any, depth: int) -> Any:
     if isinstance(value, dict):
         return {k: _eval_json_value(v, ctx, depth + 1) for k, v in value.items()}
     return value
+
+
+def report_path(path: Path, base: Path) -> str:
+    """`path` as findings name it: relative to `base` when inside it, else absolute; '/'-separated."""
+    absolute = Path(os.path.realpath(path)) if not os.path.isabs(path) else Path(path)
+    try:
+        shown = absolute.relative_to(base).as_posix()
+    except ValueError:
+        shown = absolute.as_posix()
+    return shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 # ---- module sources ---------------------------------------------------------------------
@@ -1128,11 +1138,16 @@ class Loader:
 
     def __init__(self, variables: dict[str, Any] | None = None, var_files: Iterable[Path] = (),
                  must_parse: Callable[[str], bool] | None = None, progress: Callable[[int, int], None] | None = None,
-                 jobs: int = 1, content_digests: bool = False):
+                 jobs: int = 1, content_digests: bool = False, report_base: Path | None = None,
+                 exclude: Iterable[str] = ()):
         """`must_parse(text)`: whether a file can matter to the caller and is parsed at once;
         None parses every file (a full syntax check of the whole tree).  `content_digests`: hash
-        each file's bytes as it is read (for the scan cache)."""
+        each file's bytes as it is read (for the scan cache).  `report_base`: the directory file
+        paths are reported relative to (default: the working directory).  `exclude`: globs of
+        files and directories under a scanned directory to leave out (discover.Exclusions)."""
+        self.exclude = Exclusions(exclude)
         self.content_digests = content_digests
+        self.report_base = Path(os.path.realpath(report_base if report_base is not None else os.getcwd()))
         self.cli_variables = variables or {}
         self.var_files = [Path(p) for p in var_files]
         self.must_parse = must_parse
@@ -1192,10 +1207,11 @@ class Loader:
             self.diagnostics[:] = [d for d in self.diagnostics if id(d) not in gone]
 
     # files
-    def rel(self, path: Path, scan_root: Path) -> str:
-        """The path as reported: relative to the scan root, '/'-separated, always valid UTF-8."""
-        relative = os.path.relpath(path, scan_root).replace(os.sep, "/")
-        return relative.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    def rel(self, path: Path, scan_root: Path | None = None) -> str:
+        """The path as reported: relative to the report base (the working directory) when inside
+        it, else absolute; '/'-separated, always valid UTF-8.  What a CI annotation or a SARIF
+        viewer opens from where the tool ran, whatever directory was scanned."""
+        return report_path(path, self.report_base)
 
     def source_file(self, path: Path, scan_root: Path) -> SourceFile:
         if path not in self.source_files:
@@ -1277,7 +1293,7 @@ class Loader:
         from iac_ims.terraform.workers import BackgroundWorkers
 
         files = [(path, self.rel(path, root)) for root in roots if root.is_dir()
-                 for module_dir in walk_module_dirs(root) for path in module_dir.files]
+                 for module_dir in walk_module_dirs(root, self.exclude) for path in module_dir.files]
         return BackgroundWorkers(files, self.jobs, self.must_parse)
 
     def read_file(self, path: str, module: ModuleInstance, origin: Block | None) -> Any:
@@ -1324,6 +1340,10 @@ class Loader:
         if path.name.endswith(".json"):
             try:
                 data = json.loads(path.read_text(encoding="utf-8-sig"))
+            except json.JSONDecodeError as exc:
+                self.report(json_syntax_error(self.rel(path, scan_root), exc.doc, exc,
+                                              "cannot read variables file: JSON syntax error"))
+                return {}
             except (OSError, ValueError, RecursionError) as exc:
                 reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
                 self.report(Diagnostic("IMS900", f"cannot read variables file: {reason}",
@@ -1377,10 +1397,10 @@ class Loader:
 
     def _load_tree(self, scan_root: Path) -> None:
         self.allowed_roots.append(scan_root)
-        module_dirs = walk_module_dirs(scan_root)
+        module_dirs = walk_module_dirs(scan_root, self.exclude)
         called: set[Path] = set()
         for module_dir in module_dirs:
-            source = self.source(module_dir.path, scan_root, module_dir.files)
+            source = self.source(module_dir.path, scan_root, module_dir.files, whole=module_dir.whole)
             for block in source.module_calls.values():
                 target = literal_source(block)
                 if target and is_local_source(target):
