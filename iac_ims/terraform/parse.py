@@ -272,18 +272,58 @@ def parse_hcl_tree(text: str, rel: str, check_only: bool = False) -> tuple[Any, 
     except ParseTimeout:
         return None, _error(rel, f"parsing took longer than {PARSE_TIMEOUT_S:g} s (malformed input?); file skipped")
     except UnexpectedToken as exc:
-        found = exc.token.type if exc.token.type != "$END" else "end of file"
-        return None, _error(rel, f"syntax error: unexpected {found}", exc.line, exc.column)
+        at_end = exc.token.type == "$END"
+        found = "end of file" if at_end else exc.token.type
+        return None, _syntax_error(rel, text, f"unexpected {found}", exc.line, exc.column,
+                                   getattr(exc, "pos_in_stream", None), at_end)
     except (UnexpectedCharacters, UnexpectedEOF, UnexpectedInput) as exc:
         line = getattr(exc, "line", None)
         column = getattr(exc, "column", None)
         if line is None or line < 0:
             line = text.count("\n") + 1
-        return None, _error(rel, "syntax error", line, column if column and column > 0 else None)
+        failure = getattr(exc, "pos_in_stream", None)
+        at_end = isinstance(exc, UnexpectedEOF) or (isinstance(failure, int) and failure >= len(text))
+        return None, _syntax_error(rel, text, None, line, column if column and column > 0 else None, failure, at_end)
     except RecursionError:
         return None, _error(rel, "syntax error: nesting too deep to parse")
     except Exception as exc:  # python-hcl2 raises VisitError/RuntimeError on some inputs
         return None, _error(rel, f"syntax error ({type(exc).__name__})")
+
+
+def _syntax_error(rel: str, text: str, said: str | None, line: int, column: int | None, failure: Any,
+                  at_end: bool) -> Diagnostic:
+    """The IMS900 of a parse failure at `line`/`column` (offset `failure`, if known): located at
+    the start of the construct left open when one explains it (see syntax_location), the
+    parser's position then kept in the message; else at the parser's position."""
+    from iac_ims.terraform.syntax_location import describe, locate, offset_of
+
+    if not isinstance(failure, int) or failure < 0:
+        failure = offset_of(text, line, column or 1)
+    broken = locate(text, failure, at_end)
+    if broken is None:
+        return _error(rel, f"syntax error: {said}" if said else "syntax error", line, column)
+    where = f"line {line}" + (f", column {column}" if column else "")
+    if at_end:
+        note = f"the parser reached the end of the file at {where}"
+    else:
+        note = f"the parser stopped at {where}" + (f": {said}" if said else "")
+    message, start_line, start_column = describe(text, broken, note)
+    return Diagnostic("IMS900", message, file=rel, line=start_line, end_line=start_line, column=start_column)
+
+
+def json_syntax_error(rel: str, text: str, exc: json.JSONDecodeError, prefix: str = "JSON syntax error") -> Diagnostic:
+    """The IMS900 of a JSON syntax error, located like an HCL one (see `_syntax_error`)."""
+    from iac_ims.terraform.syntax_location import describe, locate
+
+    at_end = not text[exc.pos:].strip()
+    broken = locate(text, exc.pos, at_end, json=True)
+    if broken is None:
+        return _error(rel, f"{prefix}: {exc.msg}", exc.lineno, exc.colno)
+    reason = exc.msg.removesuffix(" starting at").removesuffix(" at")  # json's messages end in its position
+    where = f"line {exc.lineno}, column {exc.colno}"
+    stopped = "reached the end of the file" if at_end else "stopped"
+    message, line, column = describe(text, broken, f"the parser {stopped} at {where}: {reason}")
+    return Diagnostic("IMS900", f"{prefix}: {message}", file=rel, line=line, end_line=line, column=column)
 
 
 def _token_text(node: Any) -> str:
@@ -338,7 +378,7 @@ def _parse_json(text: str, rel: str) -> tuple[list[Block], Diagnostic | None]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        return [], _error(rel, f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno)
+        return [], json_syntax_error(rel, text, exc)
     except RecursionError:
         return [], _error(rel, "JSON nesting too deep to parse")
     if not isinstance(document, dict):
