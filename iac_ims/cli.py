@@ -147,6 +147,8 @@ def _settings(paths: tuple[str, ...], config_file: str | None, options: dict[str
         else:
             settings[key] = given
         sources[key] = "command line" if sources[key] == "default" else f"{sources[key]} + command line"
+    if config.source:
+        sources["config_file"] = str(config.source)
     settings["sources"] = sources
     return settings
 
@@ -171,7 +173,8 @@ def _scan_options(settings: dict[str, Any], **extra: Any) -> Any:
     return ScanOptions(variables=settings["vars"], var_files=settings["var_files"], catalog_files=settings["catalog"],
                        skip_rules=settings["skip_rules"], only_rules=settings["only_rules"],
                        severity=settings["severity"], intents=settings["intents"], baseline=settings["baseline"],
-                       role_ids=settings["role_ids"], exclude=settings["exclude"], **extra)
+                       role_ids=settings["role_ids"], exclude=settings["exclude"],
+                       config_file=settings["sources"].get("config_file"), **extra)
 
 
 def _guarded(run: Any) -> None:

@@ -36,6 +36,7 @@ class ScanOptions:
     jobs: int = 1  # processes; more than 1 checks files nothing depends on in worker processes
     relative_to: str | Path | None = None  # file paths in findings are relative to it (default: the working directory)
     exclude: list[str] = field(default_factory=list)  # globs of files and directories left out (see discover.py)
+    config_file: str | None = None  # where `intents` came from, to point at it (IMS904)
 
 
 @dataclass
@@ -161,7 +162,8 @@ def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> 
             return report
     analysis = analyse(paths, options, defer_syntax_checks=True, content_digests=cache_key is not None)
     ctx = CheckContext(analysis.model, analysis.graph, analysis.catalog,
-                       diagnostics=[*analysis.load.diagnostics, *analysis.model.diagnostics],
+                       diagnostics=[*analysis.load.diagnostics, *analysis.model.diagnostics,
+                                    *_directive_diagnostics(analysis, options)],
                        config_intents=options.intents)
     findings: list[Finding] = []
     errors: list[InternalError] = []
@@ -198,6 +200,44 @@ def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> 
                          analysis.load.module_dirs, _report_to_json(report),
                          digests={f.path: f.digest for f in analysis.load.files if f.digest is not None})
     return report
+
+
+def _directive_diagnostics(analysis: Analysis, options: ScanOptions) -> list[Any]:
+    """IMS904: `iac-ims` comments not understood as written, and config intents for addresses
+    the scanned code does not have."""
+    from iac_ims.directives import parse_directives
+    from iac_ims.suggest import closest
+    from iac_ims.terraform.values import Diagnostic
+
+    found = []
+    known_rules = set(analysis.catalog.rules)
+    for source_file in analysis.load.files:
+        parsed = source_file.parsed
+        if parsed is None or not parsed.directives:
+            continue
+        for directive in parse_directives(parsed.directives, known_rules):
+            for problem in directive.problems:
+                found.append(Diagnostic("IMS904", f"iac-ims directive not understood: {problem}",
+                                        file=source_file.rel, line=directive.line, end_line=directive.line))
+    addresses = {i.address for i in analysis.load.instances}
+    addresses |= {a.split("[", 1)[0] for a in addresses if a.endswith("]")}
+    for address in options.intents:
+        if address in addresses:
+            continue
+        near = closest(address, sorted(addresses), n=1, cutoff=0.6)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        found.append(Diagnostic("IMS904", f"the config's intents name {address!r}, which the scanned code does "
+                                f"not have{hint}: its intents are checked nowhere",
+                                file=_shown(options.config_file, options), line=1, end_line=1))
+    return found
+
+
+def _shown(path: str | None, options: ScanOptions) -> str | None:
+    if path is None:
+        return None
+    from iac_ims.terraform.loader import report_path
+
+    return report_path(Path(os.path.abspath(path)), report_base(options))
 
 
 def _complete_syntax_checks(analysis: Analysis, ctx: Any) -> None:

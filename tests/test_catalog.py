@@ -43,7 +43,7 @@ RULE_IDS = (
     [f"IMS10{i}" for i in range(8)]
     + [f"IMS20{i}" for i in range(5)]
     + [f"IMS30{i}" for i in range(8)]
-    + ["IMS205", "IMS900", "IMS901", "IMS902", "IMS903"]
+    + ["IMS205", "IMS900", "IMS901", "IMS902", "IMS903", "IMS904"]
 )
 
 OBS_TA = [["Tenant Administrator"]]
@@ -257,7 +257,6 @@ NOT_YET_BUILT = {
     "IMS309": "issue 14 (the deployer's requirements)",
     "IMS310": "issue 14 (the deployer's requirements)",
     "IMS311": "issue 14 (the deployer's requirements)",
-    "IMS904": "issue 12 (directives not understood)",
 }
 
 
