@@ -254,21 +254,21 @@ def _build_module_instances_multiply(root: Path) -> None:
 CASES: list[Case] = [
     # -- syntax: unclosed and stray delimiters (the rest of the module is still scanned)
     Case("unclosed_brace", "a block and a jsonencode({ never closed",
-         (Expect("IMS900", "main.tf", (1, 3, 4)), GOOD_SCANNED), 1),
+         (Expect("IMS900", "main.tf", (3,), 'unclosed brace: the "{" at line 3, column 23'), GOOD_SCANNED), 1),
     Case("unclosed_string", 'name = "x  with no closing quote',
-         (Expect("IMS900", "main.tf", (2, 3)), GOOD_SCANNED), 1),
+         (Expect("IMS900", "main.tf", (2,), "unterminated string: the quote at line 2, column 10"), GOOD_SCANNED), 1),
     Case("unclosed_heredoc", "policy = <<EOF with no EOF line",
-         (Expect("IMS900", "main.tf", (3, 4, 5, 6)), GOOD_SCANNED), 1),
+         (Expect("IMS900", "main.tf", (3,), 'unterminated heredoc: the "<<EOF" at line 3, column 12'), GOOD_SCANNED), 1),
     Case("unclosed_interpolation", '"x-${var.env"  (interpolation never closed)',
-         (Expect("IMS900", "main.tf", (2,)), GOOD_SCANNED), 1),
+         (Expect("IMS900", "main.tf", (2,), 'unclosed interpolation: the "${" at line 2, column 15'), GOOD_SCANNED), 1),
     Case("unclosed_block_comment", "/* never closed",
-         (Expect("IMS900", "main.tf", (3,)), GOOD_SCANNED), 1),
+         (Expect("IMS900", "main.tf", (3,), 'unterminated comment: the "/*" at line 3, column 3'), GOOD_SCANNED), 1),
     Case("unclosed_everything", '"${"${"${[{( and an unterminated string in an Action list',
          (Expect("IMS900", "main.tf", (2, 3)), GOOD_SCANNED), 1),
     Case("stray_closers", "}}} ]]] ))) around a block",
          (Expect("IMS900", "main.tf", (1,)), GOOD_SCANNED), 1),
     Case("unclosed_heredoc_blank_lines", "an unclosed heredoc followed by 30,000 blank lines "
-         "(python-hcl2 is quadratic on it)", (Expect("IMS900", "main.tf"), GOOD_SCANNED), 1,
+         "(python-hcl2 is quadratic on it)", (Expect("IMS900", "main.tf", (4,), "unterminated heredoc"), GOOD_SCANNED), 1,
          build=_build_unclosed_heredoc_blank_lines),
     # -- bytes
     Case("invalid_utf8", "a Latin-1 byte (0xE9) in a string on line 4",

@@ -10,14 +10,14 @@ first construct that is broken, and names it when the parser's failure is explai
 * the parser reached the end of the file: the first broken construct, whatever it is;
 * the parser stopped earlier: a string, interpolation, heredoc or comment that is broken and
   starts at or before the failure (everything after such a construct is read out of phase), or
-  a bracket whose wrong closer is where the failure is, with the failure inside the bracket.
+  a bracket left open by a closer of another kind, with the failure between the two.
 
-Otherwise (a misplaced token, a stray closer) the parser's own position stands.  JSON text
-(`.tf.json`, `.tfvars.json`) is scanned the same way, without HCL's comments, heredocs and
+Otherwise (a misplaced token, a closer one too many) the parser's own position stands.  JSON
+text (`.tf.json`, `.tfvars.json`) is scanned the same way, without HCL's comments, heredocs and
 templates.
 
-The scan is linear: it jumps between the characters that matter with regular expressions, and
-gives up (None) past `MAX_DEPTH` open constructs.
+The scan is linear (at most three passes): it jumps between the characters that matter with
+regular expressions, and gives up (None) past `MAX_DEPTH` open constructs.
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from iac_ims.terraform.fastparse import _HEREDOC, _HEREDOC_TRIM, _SIMPLE_STRING
+from iac_ims.terraform.fastparse import LARK_TERMINALS, SIMPLE_STRING
 
 MAX_DEPTH = 1000  # beyond this the parser fails on nesting, not on a construct left open
 
 _CLOSER_OF = {"{": "}", "[": "]", "(": ")"}
 _OPENER_OF = {"}": "{", "]": "[", ")": "("}
-_INTERPOLATIONS = "$%"  # stack kinds of `${` and `%{`, which `}` closes
+_INTERPOLATIONS = ("$", "%")  # stack kinds of `${` and `%{`, which `}` closes
 # Text up to the next character that matters: a lone `/` or `<` does not (it cannot start a
 # comment or a heredoc), nor does an escape or a `$`/`%` that starts no template sequence in a
 # string.  Inside an interpolation whose own frame is on top, a line break matters too
@@ -42,7 +42,10 @@ _HCL_CODE_SKIP_IN_INTERPOLATION = re.compile(rf"(?:{_CODE_TEXT})*+")
 _HCL_STRING_SKIP = re.compile(r'(?:[^"\\$%\n]|\\[^\n]|[$%](?![$%]?\{))*+')
 _JSON_CODE_SKIP = re.compile(r'[^"{}\[\]]*+')
 _JSON_STRING_SKIP = re.compile(r'[^"\\\n]*+')
-# The opening line of a heredoc (that of python-hcl2's heredoc terminals).
+# A whole string or heredoc as the parser takes it, and the opening line of a heredoc whose
+# end marker never comes.
+_SIMPLE_STRING = re.compile(SIMPLE_STRING)
+_HEREDOC = re.compile(f"{LARK_TERMINALS['HEREDOC_TEMPLATE_TRIM']}|{LARK_TERMINALS['HEREDOC_TEMPLATE']}")
 _HEREDOC_OPENING = re.compile(r"<<-?([a-zA-Z][a-zA-Z0-9._-]*)\r?\n")
 
 _NAMES = {
@@ -69,7 +72,6 @@ class Broken:
     closer: str | None = None  # the closer that does not match it
     marker: str | None = None  # a heredoc's marker
     outermost: tuple[str, int] | None = None  # (kind, start) of the first construct around it also left open
-    at_end: bool = False  # still open at the end of the text
 
     @property
     def lexical(self) -> bool:
@@ -78,15 +80,24 @@ class Broken:
 
 
 def first_broken(text: str, json: bool = False) -> Broken | None:
-    """The first construct the text leaves broken, or None: none, a closer that matches no open
-    bracket (the parser names that one itself), or nesting deeper than MAX_DEPTH."""
+    """The first construct the text leaves broken, or None: none, a closer that is one too many
+    (the parser names that one itself), or nesting deeper than MAX_DEPTH."""
     if not text.endswith("\n"):  # as the parser reads it; a line break then ends every string
         text += "\n"
+    broken = _scan(text, json, 0, [], trial=False)
+    return None if broken is _TOO_DEEP else broken
+
+
+_MISMATCH = Broken("!", 0, 0)  # what a trial scan answers at a closer that does not match
+_TOO_DEEP = Broken("?", 0, 0)
+
+
+def _scan(text: str, json: bool, pos: int, stack: list[tuple[str, int]], trial: bool) -> Broken | None:
+    """`first_broken` from `pos` with the constructs `stack` (kind, offset of its opening) open.
+    A `trial` scan only tells whether the rest is well-formed (None) or not."""
     code_skip = _JSON_CODE_SKIP if json else _HCL_CODE_SKIP
     string_skip = _JSON_STRING_SKIP if json else _HCL_STRING_SKIP
-    stack: list[tuple[str, int]] = []  # (kind, offset of its opening)
     n = len(text)
-    pos = 0
     while pos < n:  # every turn moves pos forward
         top = stack[-1][0] if stack else ""
         if top == '"':
@@ -102,9 +113,9 @@ def first_broken(text: str, json: bool = False) -> Broken | None:
                 return Broken('"', stack[-1][1], pos)
             elif ch == "\\":  # an escape, unless it would take the line break
                 pos += 1 if text[pos + 1] == "\n" else 2
-            elif text.startswith("{", pos + 1):  # `${` or `%{`
+            elif text.startswith("{", pos + 1):  # a template sequence, which may hold strings of its own
                 if len(stack) >= MAX_DEPTH:
-                    return None
+                    return _TOO_DEEP
                 stack.append((ch, pos))
                 pos += 2
             elif text.startswith(ch + "{", pos + 1):  # `$${` and `%%{` are literal text
@@ -112,7 +123,7 @@ def first_broken(text: str, json: bool = False) -> Broken | None:
             else:
                 pos += 1
             continue
-        skip = _HCL_CODE_SKIP_IN_INTERPOLATION if top and top in _INTERPOLATIONS else code_skip
+        skip = _HCL_CODE_SKIP_IN_INTERPOLATION if top in _INTERPOLATIONS else code_skip
         pos = skip.match(text, pos).end()
         if pos >= n:
             break
@@ -123,20 +134,20 @@ def first_broken(text: str, json: bool = False) -> Broken | None:
                 pos = simple.end()
                 continue
             if len(stack) >= MAX_DEPTH:
-                return None
+                return _TOO_DEEP
             stack.append(('"', pos))
             pos += 1
         elif ch in _CLOSER_OF:
             if len(stack) >= MAX_DEPTH:
-                return None
+                return _TOO_DEEP
             stack.append((ch, pos))
             pos += 1
         elif ch in _OPENER_OF:
-            if top == _OPENER_OF[ch] or (ch == "}" and top in _INTERPOLATIONS and top):
+            if top == _OPENER_OF[ch] or (ch == "}" and top in _INTERPOLATIONS):
                 stack.pop()
                 pos += 1
                 continue
-            return _mismatch(stack, ch, pos)
+            return _MISMATCH if trial else _mismatch(text, json, stack, ch, pos)
         elif ch == "\n":  # only stopped at on top of an interpolation
             return Broken(top, stack[-1][1], pos)
         elif ch == "#" or text.startswith("//", pos):
@@ -144,16 +155,16 @@ def first_broken(text: str, json: bool = False) -> Broken | None:
         elif text.startswith("/*", pos):
             end = text.find("*/", pos + 2)
             if end < 0:
-                return Broken("/", pos, n, at_end=True)
+                return Broken("/", pos, n)
             pos = end + 2
         elif text.startswith("<<", pos):
-            heredoc = _HEREDOC_TRIM.match(text, pos) or _HEREDOC.match(text, pos)
+            heredoc = _HEREDOC.match(text, pos)
             if heredoc is not None:
                 pos = heredoc.end()
                 continue
             opening = _HEREDOC_OPENING.match(text, pos)
             if opening is not None:
-                return Broken("<", pos, n, marker=opening.group(1), at_end=True)
+                return Broken("<", pos, n, marker=opening.group(1))
             pos += 2
         else:
             pos += 1
@@ -161,20 +172,28 @@ def first_broken(text: str, json: bool = False) -> Broken | None:
         return None
     kind, start = stack[-1]
     outermost = stack[0] if len(stack) > 1 else None
-    return Broken(kind, start, n, outermost=outermost, at_end=True)
+    return Broken(kind, start, n, outermost=outermost)
 
 
-def _mismatch(stack: list[tuple[str, int]], closer: str, pos: int) -> Broken | None:
-    """The bracket that `closer` (at pos) shows unclosed, or None when it closes nothing open
-    in the same string interpolation (a stray closer)."""
+def _mismatch(text: str, json: bool, stack: list[tuple[str, int]], closer: str, pos: int) -> Broken | None:
+    """The bracket that `closer` (at pos, not the one the innermost open bracket needs) shows
+    unclosed, or None when the closer is rather one too many: it closes nothing open in the same
+    string interpolation, or the rest of the text is well-formed without it and not with the
+    brackets it would close.  (Two trial scans, each linear: they stop at the next mismatch.)"""
     opener = _OPENER_OF[closer]
-    for kind, _start in reversed(stack):
+    for depth in range(len(stack) - 1, -1, -1):
+        kind = stack[depth][0]
         if kind == '"':
-            break
+            return None
         if kind == opener or (closer == "}" and kind in _INTERPOLATIONS):
-            top_kind, top_start = stack[-1]
-            return Broken(top_kind, top_start, pos, closer=closer)
-    return None
+            break
+    else:
+        return None
+    one_too_many = _scan(text, json, pos + 1, list(stack), trial=True) is None
+    if one_too_many and _scan(text, json, pos + 1, stack[:depth], trial=True) is not None:
+        return None
+    top_kind, top_start = stack[-1]
+    return Broken(top_kind, top_start, pos, closer=closer)
 
 
 def locate(text: str, failure: int | None, at_end: bool, json: bool = False) -> Broken | None:
