@@ -37,6 +37,9 @@ class Finding:
     fix: str | None = None
     suppressed: bool = False
     suppression_reason: str | None = None
+    # other places that explain it: where a module uses the input whose value the finding is
+    # about, when the finding is located at the caller's argument ({"file", "line", "message"})
+    related: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # Text from scanned code (names, actions, file names) must not steer a terminal or a CI
@@ -48,6 +51,8 @@ class Finding:
         self.file = printable(self.file)
         self.suppression_reason = printable(self.suppression_reason)
         self.evidence = [printable(e) for e in self.evidence]
+        self.related = [{**r, "file": printable(r.get("file")), "message": printable(r.get("message"))}
+                        for r in self.related]
 
     def sort_key(self) -> tuple:
         return (
@@ -84,4 +89,6 @@ class Finding:
         out["suppressed"] = self.suppressed
         if self.suppression_reason:
             out["suppression_reason"] = self.suppression_reason
+        if self.related:
+            out["related"] = [dict(r) for r in self.related]
         return out

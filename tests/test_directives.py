@@ -115,3 +115,16 @@ def test_config_intents_for_an_address_the_code_does_not_have(tmp_path: Path) ->
     assert "'huaweicloud_identity_role.raeder'" in finding["message"]
     assert "did you mean 'huaweicloud_identity_role.reader'?" in finding["message"]
     assert run("scan", ".", "--no-cache", "--fail-on", "warning", cwd=tmp_path).returncode == 1
+
+
+def test_a_space_instead_of_the_colon_is_read_and_reported(tmp_path: Path) -> None:
+    report = scan_comment(tmp_path, "# iac-ims intent export_image")
+    assert "write iac-ims:intent" in ims904(report)[0][1]
+    assert [f.operation for f in findings_of(report, "IMS300")] == ["export_image"]
+
+
+def test_any_comment_starting_with_iac_ims_is_read(tmp_path: Path) -> None:
+    report = scan_comment(tmp_path, "# iac-ims ignore this role please")
+    assert "unknown iac-ims keyword 'ignore'" in ims904(report)[0][1]
+    assert ims904(scan_comment(tmp_path / "prose", "# reviewed with iac-ims before merging")) == []
+    assert ims904(scan_comment(tmp_path / "name", "# iac-ims-managed")) == []

@@ -178,3 +178,57 @@ def test_nothing_to_scan_is_a_usage_error_unless_allowed(tmp_path: Path) -> None
     assert result.returncode == 2 and "no Terraform files under ." in result.stderr
     allowed = run("scan", ".", "--allow-empty", cwd=tmp_path)
     assert allowed.returncode == 0 and "0 files" in allowed.stdout
+
+
+# ---- findings about a module input point at the caller -----------------------------------------
+
+def test_a_finding_about_a_module_input_is_located_at_the_callers_argument(repository: Path, tmp_path: Path) -> None:
+    result = run("scan", ".", "--no-cache", "--format", "json", "--output", str(tmp_path / "r.json"),
+                 "--format", "sarif", "--output", str(tmp_path / "r.sarif"), "--format", "text", "--no-color",
+                 cwd=repository / "infra")
+    [finding] = [f for f in json.loads((tmp_path / "r.json").read_text())["findings"] if f["rule_id"] == "IMS104"]
+    assert (finding["file"], finding["line"]) == ("envs/prod/main.tf", 3)  # policy_document = ...
+    assert finding["resource"] == "module.iam.huaweicloud_identity_role.exporter"
+    assert finding["related"] == [{"file": "modules/iam/main.tf", "line": 8,
+                                   "message": "where the module uses this input"}]
+    [sarif] = [r for r in json.loads((tmp_path / "r.sarif").read_text())["runs"][0]["results"]
+               if r["ruleId"] == "IMS104"]
+    related = sarif["relatedLocations"][0]["physicalLocation"]
+    assert related["artifactLocation"]["uri"] == "modules/iam/main.tf" and related["region"]["startLine"] == 8
+    assert "where the module uses this input: modules/iam/main.tf:8" in result.stdout
+
+
+def test_through_two_modules_the_outermost_argument_is_named(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "modules/iam/main.tf": MODULE,
+        "modules/team/main.tf": '''
+variable "team_policy" {
+  type = string
+}
+module "roles" {
+  source          = "../iam"
+  policy_document = var.team_policy
+}
+''',
+        "live/main.tf": '''
+module "images" {
+  source      = "../modules/team"
+  team_policy = jsonencode({ Version = "1.1", Statement = [{ Effect = "Allow", Action = ["ims:images:lsit"] }] })
+}
+'''})
+    result = run("scan", ".", "--no-cache", "--format", "json", cwd=tmp_path)
+    [finding] = [f for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "IMS101"]
+    assert (finding["file"], finding["line"]) == ("live/main.tf", 3)
+    assert [(r["file"], r["line"], r["message"]) for r in finding["related"]] == [
+        ("modules/team/main.tf", 6, "where the input is passed on"),
+        ("modules/iam/main.tf", 8, "where the module uses this input")]
+
+
+def test_a_value_decided_in_the_module_stays_there(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "modules/iam/main.tf": MODULE.replace("var.policy_document", 'jsonencode({ Version = "1.1", Statement = '
+                                              '[{ Effect = "Allow", Action = ["ims:images:lsit"] }] })'),
+        "live/main.tf": 'module "iam" {\n  source          = "../modules/iam"\n  policy_document = "x"\n}\n'})
+    result = run("scan", ".", "--no-cache", "--format", "json", cwd=tmp_path)
+    [finding] = [f for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "IMS101"]
+    assert finding["file"] == "modules/iam/main.tf" and "related" not in finding

@@ -44,8 +44,19 @@ class CheckContext:
     def finding(self, rule_id: str, instance: Any, message: str, *, line: int | None = None,
                 end_line: int | None = None, operation: str | None = None, scope: str | None = None,
                 evidence: list[str] | None = None, fix: str | None = None, severity: str | None = None,
-                resource: str | None = None, file: str | None = None) -> Finding:
+                resource: str | None = None, file: str | None = None,
+                value_of: tuple[Any, Iterable[str]] | None = None) -> Finding:
+        """`value_of`: (a block, the attributes whose value the finding is about, first that
+        applies): when that value is a module input, the finding is located at the caller's
+        argument (what a pull request changes), and the module's line is a related location."""
         meta = self.catalog.rules.get(rule_id)
+        related: list[dict[str, Any]] = []
+        chain = _input_origin(*value_of) if value_of is not None else []
+        if chain:
+            file, line, end_line = chain[0].file, chain[0].line, chain[0].end_line
+            related = [{"file": place.file, "line": place.line,
+                        "message": "where the module uses this input" if place is chain[-1]
+                        else "where the input is passed on"} for place in chain[1:]]
         return Finding(
             rule_id=rule_id,
             severity=severity or (meta.severity if meta else "error"),
@@ -59,6 +70,7 @@ class CheckContext:
             scope=scope,
             evidence=[e for e in (evidence or []) if e],
             fix=fix,
+            related=related,
         )
 
     # ---- intents
@@ -118,3 +130,18 @@ class CheckContext:
     @cached_property
     def _explicit_cache(self) -> dict[str, set[str]]:
         return {}
+
+
+def _input_origin(block: Any, attributes: Iterable[str]) -> list[Any]:
+    """The caller's argument ... the module's attribute, for the first attribute of `block` whose
+    value is exactly a module input (loader.input_origin); empty when none is."""
+    from iac_ims.terraform.loader import input_origin
+
+    owner = getattr(getattr(block, "ctx", None), "owner", None)
+    if owner is None:
+        return []
+    for name in attributes:
+        chain = input_origin(block.block, name, owner.calls)
+        if chain:
+            return chain
+    return []

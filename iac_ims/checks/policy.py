@@ -27,7 +27,8 @@ def policy_findings(ctx: CheckContext) -> Iterable[Finding]:
             yield ctx.finding(
                 problem.rule_id, instance, problem.message + where,
                 operation=problem.operation, fix=problem.fix,
-                evidence=[role.key, *problem.actions, problem.operation or ""])
+                evidence=[role.key, *problem.actions, problem.operation or ""],
+                value_of=(instance, ("type", "policy") if problem.rule_id == "IMS104" else ("policy",)))
         yield from _mixed_levels(ctx, role, role_type)
 
 
@@ -89,7 +90,7 @@ def _mixed_levels(ctx: CheckContext, role: Role, role_type: str | None) -> Itera
         f"the policy mixes global-service actions ({', '.join(globals_)}) with project-level actions "
         f"({', '.join(projects)}){' in an AX role' if ax else ''}, and where it is assigned part of it takes no "
         f"effect: {'; '.join(parts)}{more}",
-        line=role.instance.attr_line("policy"),
+        line=role.instance.attr_line("policy"), value_of=(role.instance, ("policy",)),
         evidence=[role.key, *(a.key for a, _ in losses), *lost_entries],
         fix=f'assign the role to all projects (project_id = "all") where both kinds apply, or split it into an '
             f'AX role for {", ".join(globals_)} and an XA role for {", ".join(projects)}')

@@ -8,6 +8,7 @@ from typing import Any, Iterable
 from iac_ims.checks import register
 from iac_ims.checks.context import CheckContext
 from iac_ims.findings import Finding
+from iac_ims.iam.resources import SCOPE_ARGUMENTS
 from iac_ims.iam.model import CUSTOM, DOMAIN, ENTERPRISE_PROJECT, NAMED_FORMER, Assignment, RoleMention
 from iac_ims.iam.policy import ims_actions_named
 from iac_ims.suggest import edit_distance
@@ -24,6 +25,13 @@ def _names(items: list[str]) -> str:
 def _evidence(assignment: Assignment) -> list[str]:
     return [*assignment.principals, assignment.key if assignment.via == "assignment" else assignment.resource,
             assignment.role]
+
+
+def _scope_value(assignment: Assignment) -> tuple[Any, tuple[str, ...]]:
+    """The block and attributes that set an assignment's scope (for locating findings)."""
+    if assignment.via == "assignment":
+        return assignment.instance, SCOPE_ARGUMENTS
+    return assignment.instance, (assignment.scope.origin,) if assignment.scope else ()
 
 
 def _has_ims_actions(ctx: CheckContext, role_key: str) -> bool:
@@ -63,14 +71,14 @@ def _enterprise_project_assignments(ctx: CheckContext) -> Iterable[Finding]:
                 f"({_names(lost)}) can be granted through an enterprise project: the assignment gives "
                 "nothing in IMS",
                 line=assignment.line, end_line=assignment.end_line, scope=ENTERPRISE_PROJECT,
-                evidence=_evidence(assignment), fix=scope_fix)
+                evidence=_evidence(assignment), fix=scope_fix, value_of=_scope_value(assignment))
         elif not ctx.role_intents(role):
             yield ctx.finding(
                 "IMS200", assignment.instance,
                 f"{role.label} is assigned at enterprise-project scope, where {_names(lost)} cannot be granted "
                 f"(only {_names(kept)} work through an enterprise project)",
                 line=assignment.line, end_line=assignment.end_line, scope=ENTERPRISE_PROJECT, severity="info",
-                evidence=_evidence(assignment),
+                evidence=_evidence(assignment), value_of=_scope_value(assignment),
                 fix=f"if the role is meant for {lost[0]}, {scope_fix}; declare intents to make this precise")
 
 
@@ -91,6 +99,7 @@ def _domain_only_roles(ctx: CheckContext) -> Iterable[Finding]:
                 f"{role.label} grants IMS actions but is assigned only at global-service scope "
                 f"({assignment.scope.origin}); IMS is a project-level service and gains nothing from it",
                 line=assignment.line, end_line=assignment.end_line, scope=DOMAIN, evidence=_evidence(assignment),
+                value_of=_scope_value(assignment),
                 fix='assign it at project scope (project_id, or project_id = "all" for all projects)'
                 if assignment.via == "assignment" else "list the role in project_role or all_resources_roles")
 
@@ -103,7 +112,7 @@ def _assignments_without_scope(ctx: CheckContext) -> Iterable[Finding]:
                 "IMS202", assignment.instance,
                 f"{assignment.resource} {assignment.scope_problem}: a role assignment needs exactly one scope",
                 line=assignment.line, end_line=assignment.end_line, evidence=_evidence(assignment),
-                fix="set exactly one of domain_id, project_id, enterprise_project_id")
+                fix="set exactly one of domain_id, project_id, enterprise_project_id", value_of=_scope_value(assignment))
 
 
 def _unassigned_roles(ctx: CheckContext) -> Iterable[Finding]:
@@ -168,7 +177,7 @@ def _misspelt_role_names(ctx: CheckContext) -> Iterable[Finding]:
                 f"role {mention.text!r} ({mention.where}) was renamed to {mention.current!r}; whether IAM still "
                 "finds a role by its former name is unconfirmed, so what it grants here cannot be confirmed",
                 line=mention.line, end_line=mention.line, severity="info", evidence=evidence,
-                fix=f"use {mention.current!r}")
+                fix=f"use {mention.current!r}", value_of=(mention.instance, (mention.where,)))
             continue
         meant = _likely_meant(mention.text, known)
         if meant is not None:
@@ -176,7 +185,8 @@ def _misspelt_role_names(ctx: CheckContext) -> Iterable[Finding]:
                 "IMS204", mention.instance,
                 f"role {mention.text!r} ({mention.where}) is not a role of the scanned code nor a known system "
                 f"role; did you mean {meant!r}? The provider can skip an unknown name silently",
-                line=mention.line, end_line=mention.line, evidence=evidence, fix=f"use {meant!r}")
+                line=mention.line, end_line=mention.line, evidence=evidence, fix=f"use {meant!r}",
+                value_of=(mention.instance, (mention.where,)))
         else:
             yield ctx.finding(
                 "IMS204", mention.instance,

@@ -43,6 +43,8 @@ def finding_command(finding: Finding) -> str:
     message = finding.message
     if finding.resource and finding.resource not in message:
         message = f"{finding.resource}: {message}"
+    for place in finding.related:
+        message = f"{message}\n({place.get('message')}: {place.get('file')}:{place.get('line')})"
     if finding.suppressed:
         return command_line("notice", properties,
                             f"suppressed ({finding.suppression_reason or 'suppressed'}): {message}")

@@ -46,6 +46,8 @@ def _location(finding: Finding) -> str:
     where = finding.file
     if finding.line is not None:
         where += f":{finding.line}"
+    for place in finding.related:
+        where += f"\n({place.get('message')}: {place.get('file')}:{place.get('line')})"
     return escape_cell(where)
 
 

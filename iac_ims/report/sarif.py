@@ -96,6 +96,13 @@ def _artifact(path: str) -> dict[str, Any]:
     return {"uri": _uri(path), "uriBaseId": SRCROOT}
 
 
+def _related(index: int, place: dict[str, Any]) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": _artifact(place["file"])}
+    if isinstance(place.get("line"), int) and place["line"] >= 1:
+        physical["region"] = {"startLine": place["line"]}
+    return {"id": index, "physicalLocation": physical, "message": {"text": place.get("message") or ""}}
+
+
 def _base_uri(base: str) -> str:
     return "file://" + _uri(base.rstrip("/") + "/")
 
@@ -120,6 +127,9 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
             {"name": finding.resource, "fullyQualifiedName": finding.resource, "kind": "resource"}]
     if location:
         result["locations"] = [location]
+    related = [_related(index, place) for index, place in enumerate(finding.related, start=1) if place.get("file")]
+    if related:
+        result["relatedLocations"] = related
     result["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(finding)}
     if finding.suppressed:
         reason = finding.suppression_reason or "suppressed"

@@ -39,6 +39,8 @@ def render_text(report: Any, *, colour: bool = False, quiet: bool = False, show_
                 details.append(f"scope {finding.scope}")
             if details:
                 lines.append(paint(f"{'':9}{' | '.join(details)}", "dim"))
+            for place in finding.related:
+                lines.append(paint(f"{'':9}{place.get('message')}: {place.get('file')}:{place.get('line')}", "dim"))
             if finding.fix and not finding.suppressed:
                 lines.append(f"{'':9}fix: {finding.fix}")
         lines.append("")

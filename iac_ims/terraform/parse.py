@@ -23,7 +23,8 @@ from iac_ims.terraform.values import Diagnostic
 MAX_FILE_BYTES = 4 * 1024 * 1024  # a larger .tf is reported, not parsed (python-hcl2: ~200 B RSS/byte)
 PARSE_TIMEOUT_S = 10.0  # python-hcl2 can be exponential on some malformed input
 
-_DIRECTIVE_LINE = re.compile(r"(?:#|//|/\*)\s*(iac-ims:[^\n]*?)\s*(?:\*/\s*)?$")
+# a comment that starts with `iac-ims` then `:` or a space: a directive, or one written wrong (IMS904)
+_DIRECTIVE_LINE = re.compile(r"(?:#|//|/\*)\s*(iac-ims(?=[\s:])[^\n]*?)\s*(?:\*/\s*)?$")
 
 
 @dataclass
@@ -133,11 +134,11 @@ def decode_source(data: bytes, rel: str) -> tuple[str | None, Diagnostic | None]
 
 
 def find_directives(text: str) -> tuple[list[tuple[int, str]], frozenset[int]]:
-    """`iac-ims:` comments with their lines, and the set of lines that hold only a comment
+    """`iac-ims` comments with their lines, and the set of lines that hold only a comment
     (`#`, `//`, and every line of a `/* */` comment, continuation lines included)."""
     directives: list[tuple[int, str]] = []
     comment_only: set[int] = set()
-    if "iac-ims:" not in text:
+    if "iac-ims" not in text:
         return directives, frozenset()
     in_block = False
     for number, line in enumerate(text.splitlines(), start=1):
@@ -145,7 +146,7 @@ def find_directives(text: str) -> tuple[list[tuple[int, str]], frozenset[int]]:
         starts_block = stripped.startswith("/*")
         if in_block or stripped.startswith(("#", "//")) or starts_block:
             comment_only.add(number)
-        if "iac-ims:" in line:
+        if "iac-ims" in line:
             if in_block:
                 match = _BLOCK_COMMENT_LINE.search(line)
             else:
@@ -157,7 +158,7 @@ def find_directives(text: str) -> tuple[list[tuple[int, str]], frozenset[int]]:
     return directives, frozenset(comment_only)
 
 
-_BLOCK_COMMENT_LINE = re.compile(r"^\s*\*?\s*(iac-ims:[^\n]*?)\s*(?:\*/\s*)?$")
+_BLOCK_COMMENT_LINE = re.compile(r"^\s*\*?\s*(iac-ims(?=[\s:])[^\n]*?)\s*(?:\*/\s*)?$")
 
 
 def _still_in_block_comment(line: str, in_block: bool) -> bool:
