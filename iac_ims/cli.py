@@ -196,16 +196,27 @@ def _guarded(run: Any) -> None:
         sys.exit(EXIT_INTERNAL)
 
 
+def reading_options(command: Any) -> Any:
+    """The options that say how Terraform is read, shared by every command that reads it."""
+    for option in reversed((
+        click.option("--var", multiple=True, help="NAME=VALUE, as terraform -var."),
+        click.option("--var-file", multiple=True, type=click.Path()),
+        click.option("--config", "config_file", type=click.Path()),
+        click.option("--catalog", multiple=True, type=click.Path(), help="Extra catalogue file (repeatable)."),
+        click.option("--exclude", multiple=True, metavar="GLOB",
+                     help="Leave out files and directories matching GLOB, relative to the scanned path (repeatable)."),
+    )):
+        command = option(command)
+    return command
+
+
 @cli.command(cls=_OrderedOptions)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS), help="Output format (repeatable).")
 @click.option("--output", "outputs", multiple=True, type=click.Path(),
               help="File for the --format right before it (without one, that format prints to standard output).")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default=None)
-@click.option("--var", multiple=True, help="NAME=VALUE, as terraform -var.")
-@click.option("--var-file", multiple=True, type=click.Path())
-@click.option("--config", "config_file", type=click.Path())
-@click.option("--catalog", multiple=True, type=click.Path(), help="Extra catalogue file (repeatable).")
+@reading_options
 @click.option("--baseline", type=click.Path())
 @click.option("--create-baseline", type=click.Path())
 @click.option("--skip-rule", multiple=True)
@@ -217,8 +228,6 @@ def _guarded(run: Any) -> None:
 @click.option("--show-config", is_flag=True, help="Print the effective settings and where they came from.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse the stored report of an identical earlier scan.")
 @click.option("--full-parse", is_flag=True, help="Parse every file fully, not only those IAM blocks depend on.")
-@click.option("--exclude", multiple=True, metavar="GLOB",
-              help="Leave out files and directories matching GLOB, relative to the scanned path (repeatable).")
 @click.option("--allow-empty", is_flag=True, help="Exit 0 when no Terraform file is found (else 2).")
 @click.option("--show-suppressed", is_flag=True, help="List suppressed findings in text, github and markdown.")
 def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, ...], fail_on: str | None,
@@ -292,9 +301,7 @@ def _emit(report: Any, targets: list[tuple[str, str | None]], *, no_color: bool,
 @click.argument("path", type=click.Path())
 @click.argument("address")
 @click.option("--format", "format_", type=click.Choice(["text", "json"]), default="text")
-@click.option("--var", multiple=True)
-@click.option("--var-file", multiple=True, type=click.Path())
-@click.option("--config", "config_file", type=click.Path())
+@reading_options
 def explain(path: str, address: str, format_: str, config_file: str | None, **options: Any) -> None:
     """Every IMS operation of one role or principal, at each scope it holds, and why."""
 
@@ -316,9 +323,7 @@ def explain(path: str, address: str, format_: str, config_file: str | None, **op
 @cli.command()
 @click.argument("path", type=click.Path())
 @click.option("--format", "format_", type=click.Choice(["dot", "mermaid", "graphml", "json"]), default="dot")
-@click.option("--var", multiple=True)
-@click.option("--var-file", multiple=True, type=click.Path())
-@click.option("--config", "config_file", type=click.Path())
+@reading_options
 def graph(path: str, format_: str, config_file: str | None, **options: Any) -> None:
     """The principal -> assignment -> role -> action -> operation graph."""
 
@@ -337,20 +342,23 @@ def graph(path: str, format_: str, config_file: str | None, **options: Any) -> N
 @cli.command()
 @click.option("--format", "format_", type=click.Choice(["text", "json"]), default="text")
 @click.option("--catalog", multiple=True, type=click.Path(), help="Extra catalogue file (repeatable).")
-def catalog(format_: str, catalog: tuple[str, ...]) -> None:
-    """The IMS operation catalogue the checks use."""
+@click.option("--system-roles", is_flag=True, help="The system roles and policies the checks know, instead.")
+def catalog(format_: str, catalog: tuple[str, ...], system_roles: bool) -> None:
+    """The IMS operation catalogue the checks use (or, with --system-roles, the system roles)."""
 
     def run() -> None:
         import json
 
         from iac_ims.catalog import load_catalog
-        from iac_ims.report.catalog import catalog_to_json, render_catalog_text
+        from iac_ims.report import catalog as shown
 
         loaded = load_catalog(tuple(catalog))
         if format_ == "json":
-            click.echo(json.dumps(catalog_to_json(loaded), indent=2, ensure_ascii=False))
+            document = shown.system_roles_to_json(loaded) if system_roles else shown.catalog_to_json(loaded)
+            click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         else:
-            click.echo(render_catalog_text(loaded).rstrip("\n"))
+            text = shown.render_system_roles_text(loaded) if system_roles else shown.render_catalog_text(loaded)
+            click.echo(text.rstrip("\n"))
 
     _guarded(run)
 

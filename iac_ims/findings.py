@@ -1,4 +1,4 @@
-"""Findings: what a check reports, in the shape of the JSON contract (INTERFACE.md)."""
+"""Findings: what a check reports, in the shape of the JSON report (see the README)."""
 
 from __future__ import annotations
 

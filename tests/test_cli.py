@@ -314,3 +314,42 @@ def test_python_api_is_what_the_cli_uses(tmp_path: Path) -> None:
     report = iac_ims.scan([tmp_path], iac_ims.ScanOptions(skip_rules=["IMS203"]))
     assert isinstance(report, iac_ims.Report)
     assert sorted(f.rule_id for f in report.findings) == ["IMS104"]
+
+
+def test_explain_and_graph_read_terraform_as_scan_does(tmp_path: Path) -> None:
+    extension = tmp_path / "extension.yaml"
+    extension.write_text("kind: extension\nsystem_roles:\n  - display_name: ACME Image Reader\n"
+                         "    allow: [\"ims:images:list\"]\n    actions_known: true\n")
+    write_tree(tmp_path / "tf", {"main.tf": '''
+        variable "reader_role" {
+          type = string
+        }
+        data "huaweicloud_identity_role" "reader" {
+          display_name = var.reader_role
+        }
+        resource "huaweicloud_identity_group" "ops" {
+          name = "ops"
+        }
+        resource "huaweicloud_identity_group_role_assignment" "ops" {
+          group_id   = huaweicloud_identity_group.ops.id
+          role_id    = data.huaweicloud_identity_role.reader.id
+          project_id = "all"
+        }
+    '''})
+    options = ["--catalog", str(extension), "--var", "reader_role=ACME Image Reader"]
+    explained = run("explain", str(tmp_path / "tf"), "huaweicloud_identity_group.ops", "--format", "json", *options)
+    assert explained.returncode == 0, explained.stderr
+    rows = json.loads(explained.stdout)["operations"]
+    assert {r["state"] for r in rows if r["operation"] == "list_images"} == {"allowed"}
+    graphed = run("graph", str(tmp_path / "tf"), "--format", "json", *options, "--exclude", "nothing")
+    assert graphed.returncode == 0 and "system:ACME Image Reader" in graphed.stdout
+
+
+def test_catalog_lists_the_system_roles(tmp_path: Path) -> None:
+    text = run("catalog", "--system-roles")
+    assert text.returncode == 0
+    assert "IMS Administrator (ims_adm)" in text.stdout and "depends on: Tenant Administrator (global)" in text.stdout
+    document = json.loads(run("catalog", "--system-roles", "--format", "json").stdout)
+    roles = {r["display_name"]: r for r in document["system_roles"]}
+    assert len(roles) == 346 and roles["BMS FullAccess"]["ims_grants"] == "unknown"
+    assert roles["IMS ReadOnlyAccess"]["former_names"] == ["IMS Viewer"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from iac_ims.catalog import Catalog, Operation, RuleMeta
+from iac_ims.catalog import Catalog, Operation, RuleMeta, SystemRole
 
 _TABLE_TITLES = {
     "image_management": "Image management",
@@ -17,7 +17,7 @@ _TABLE_TITLES = {
 
 
 def operation_to_json(op: Operation) -> dict[str, Any]:
-    """One operation in the contracted shape (INTERFACE.md), then `table` and `row`."""
+    """One operation in the documented JSON shape, then `table` and `row`."""
     return {
         "id": op.id,
         "method": op.method,
@@ -122,3 +122,56 @@ def render_rules_text(catalog: Catalog) -> str:
     headers = ["ID", "SEVERITY", "TITLE", "RATIONALE"]
     rows = [[r.id, r.severity, r.title, r.rationale] for r in (catalog.rules[k] for k in sorted(catalog.rules))]
     return "\n".join(_table(headers, rows)) + "\n"
+
+
+# ---- system roles (`iac-ims catalog --system-roles`)
+
+def system_role_to_json(role: SystemRole) -> dict[str, Any]:
+    return {
+        "display_name": role.display_name,
+        "name": role.name,
+        "unstable_names": list(role.unstable_names),
+        "former_names": list(role.former_names),
+        "services": list(role.services),
+        "kind": role.kind,
+        "level": role.level,
+        "ims_grants": _grants(role),
+        "allow": list(role.allow),
+        "deny": list(role.deny),
+        "grants": role.grants,
+        "depends": [{"role": d.role, "scope": d.scope} for d in role.depends],
+        "sources": list(role.sources),
+    }
+
+
+def system_roles_to_json(catalog: Catalog) -> dict[str, Any]:
+    """`{"system_roles": [...]}` in catalogue order."""
+    return {"system_roles": [system_role_to_json(role) for role in catalog.system_roles]}
+
+
+def _grants(role: SystemRole) -> str:
+    """What a role grants in IMS, in a word: the checks read "unknown" as cannot be confirmed."""
+    if not role.actions_known:
+        return "unknown"
+    return "some" if role.allow else "none"
+
+
+def render_system_roles_text(catalog: Catalog) -> str:
+    lines = [f"{'system role (internal name)':<44} {'level':<13} IMS actions it grants"]
+    for role in catalog.system_roles:
+        grants = ", ".join(role.allow) if role.allow else _grants(role)
+        if role.deny:
+            grants += f" (denies {', '.join(role.deny)})"
+        if role.grants in ("documented", "inferred") and role.allow:
+            grants += f" [{role.grants}]"
+        names = role.display_name + (f" ({role.name})" if role.name else "")
+        lines.append(f"{names:<44} {role.level or 'unconfirmed':<13} {grants}")
+        if role.former_names:
+            lines.append(f"{'':<4}formerly: {', '.join(role.former_names)}")
+        if role.depends:
+            depends = ", ".join(f"{d.role} ({d.scope.replace('_', ' ')})" for d in role.depends)
+            lines.append(f"{'':<4}depends on: {depends}")
+    lines.append(f"{len(catalog.system_roles)} system roles and policies "
+                 f"({sum(len(r.former_names) for r in catalog.system_roles)} former names); "
+                 "unknown: what it grants in IMS is unconfirmed, so intents that rely on it cannot be confirmed")
+    return "\n".join(lines) + "\n"

@@ -1,4 +1,4 @@
-"""`--format json`, schema version 1 (INTERFACE.md): deterministic apart from duration_s."""
+"""`--format json`, schema version 1: deterministic apart from duration_s."""
 
 from __future__ import annotations
 
