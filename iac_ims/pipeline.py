@@ -189,7 +189,8 @@ def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> 
     findings.sort(key=Finding.sort_key)
     from iac_ims.iam.resources import kind_of
 
-    resources = len({i.address for i in analysis.load.instances if kind_of(i.mode, i.type)})
+    resources = len({(getattr(i.ctx, "owner", None) and i.ctx.owner.root_dir, i.address)
+                     for i in analysis.load.instances if kind_of(i.mode, i.type)})
     report = Report(findings, len(analysis.load.files), resources, round(time.perf_counter() - started, 3),
                     errors, analysis.graph, analysis.load.instances, base=str(report_base(options)))
     if cache_key is not None and not errors:

@@ -42,17 +42,27 @@ def read_baseline(path: str | Path) -> set[tuple[str, str, str]]:
 
 def apply_suppressions(findings: list[Finding], instances: Iterable[Any], baseline: str | None,
                        today: _dt.date) -> None:
-    by_address: dict[str, Any] = {}
+    by_address: dict[str, list[Any]] = {}
     for instance in instances:
-        by_address.setdefault(instance.address, instance)
+        by_address.setdefault(instance.address, []).append(instance)
     baseline_keys = read_baseline(baseline) if baseline else set()
     for finding in findings:
-        instance = by_address.get(finding.resource or "")
+        instance = _instance_of(finding, by_address.get(finding.resource or "", []))
         if instance is not None:
             _apply_comments(finding, instance, today)
         if not finding.suppressed and baseline_key(finding) in baseline_keys:
             finding.suppressed = True
             finding.suppression_reason = "baseline"
+
+
+def _instance_of(finding: Finding, candidates: list[Any]) -> Any:
+    """The block a finding is about. Several root modules of one scan may have the same
+    address: the one written in the finding's file (or, for a finding located at a caller's
+    argument, in its related file) is meant."""
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    files = {finding.file, *(place.get("file") for place in finding.related)}
+    return next((c for c in candidates if c.file in files), candidates[0])
 
 
 def _apply_comments(finding: Finding, instance: Any, today: _dt.date) -> None:

@@ -75,6 +75,7 @@ class CheckContext:
 
     # ---- intents
     def declared_intents(self, address: str, comments: list[IntentItem]) -> list[IntentItem]:
+        """The intents of a block: its comments', and the config's for its Terraform address."""
         items = list(comments)
         base = address.split("[", 1)[0] if address.endswith("]") else address
         for key in dict.fromkeys((address, base)):
@@ -113,7 +114,7 @@ class CheckContext:
     def role_intents(self, role: Role) -> list[IntentItem]:
         if role.kind != CUSTOM:
             return []
-        return self.declared_intents(role.key, role.intents)
+        return self.declared_intents(role.instance.address, role.intents)
 
     def inferred_operations(self, role: Role) -> list[Operation]:
         """A custom role without declared intents is meant to perform what it names explicitly."""

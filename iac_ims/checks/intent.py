@@ -92,7 +92,7 @@ def _holder_denies(ctx: CheckContext, role: Role, assignment: Assignment) -> lis
 # ---- intents declared on a role ------------------------------------------------------------
 
 def _role_intents(ctx: CheckContext, role: Role) -> Iterable[Finding]:
-    operations, findings = _declared(ctx, role, role.key, role.intents, role.instance)
+    operations, findings = _declared(ctx, role, role.instance.address, role.intents, role.instance)
     yield from findings
     if not operations:
         return
@@ -152,7 +152,8 @@ def _unneeded_actions(ctx: CheckContext, role: Role, operations: list[Operation]
 # ---- intents declared on a principal -------------------------------------------------------
 
 def _principal_intents(ctx: CheckContext, principal: Principal) -> Iterable[Finding]:
-    operations, findings = _declared(ctx, principal, principal.key, principal.intents, principal.instance)
+    operations, findings = _declared(ctx, principal, principal.instance.address, principal.intents,
+                                  principal.instance)
     yield from findings
     if not operations:
         return
@@ -249,7 +250,7 @@ def _prerequisites(ctx: CheckContext) -> Iterable[Finding]:
                 for operation in operations:
                     meant.append((principal, operation, [principal, assignment.key, role.key], how))
     for principal in ctx.model.principals.values():
-        resolved, _ = ctx.resolve_intents(ctx.declared_intents(principal.key, principal.intents))
+        resolved, _ = ctx.resolve_intents(ctx.declared_intents(principal.instance.address, principal.intents))
         for _, operation in resolved:
             meant.append((principal.key, operation, [principal.key], "is meant to perform"))
     for principal_key, operation, path, how in meant:

@@ -45,6 +45,12 @@ def _owner(instance: ResourceInstance) -> Any:
     return getattr(getattr(instance, "ctx", None), "owner", None)
 
 
+def _root(instance: ResourceInstance) -> Any:
+    """The root module directory an instance was loaded under."""
+    owner = _owner(instance)
+    return owner.root_dir if owner is not None else None
+
+
 def unset_module_inputs(instance: ResourceInstance, value: Unknown) -> dict[str, Any] | None:
     """When `value` depends only on inputs of a module scanned on its own (a root nothing sets
     them in): {variable name: its block}; else None."""
@@ -81,19 +87,39 @@ class ModelBuilder:
         self.model = IamModel()
         self.log = UnresolvedLog(unset_module_inputs)
         self.by_kind: dict[str, list[ResourceInstance]] = {}
-        self.by_address: dict[str, list[ResourceInstance]] = {}
+        # (root module, address): a scan of several root modules may meet the same address in
+        # each, and a reference names an instance of its own root module
+        self.by_address: dict[tuple[Any, str], list[ResourceInstance]] = {}
+        roots_of: dict[str, set[Any]] = {}
         for instance in instances:
             kind = rt.kind_of(instance.mode, instance.type)
             if kind is None:
                 continue
+            root = _root(instance)
             self.by_kind.setdefault(kind, []).append(instance)
-            self.by_address.setdefault(instance.address, []).append(instance)
+            self.by_address.setdefault((root, instance.address), []).append(instance)
             base = _base_address(instance.address)
             if base != instance.address:
-                self.by_address.setdefault(base, []).append(instance)
-        self.custom_by_name: dict[str, str] = {}
+                self.by_address.setdefault((root, base), []).append(instance)
+            roots_of.setdefault(instance.address, set()).add(root)
+        self._shared_addresses = {address for address, roots in roots_of.items() if len(roots) > 1}
+        # (root module or None for any, display name) -> custom role key
+        self.custom_by_name: dict[tuple[Any, str], str] = {}
         # data source address -> (the role it names, or None; why not, when that is new to report)
         self._data_roles: dict[str, tuple[str | None, Unknown | None]] = {}
+
+    def key(self, instance: ResourceInstance) -> str:
+        """The model's name of an instance: its address, and its root module's directory when
+        another root module of the scan has the same address."""
+        if instance.address not in self._shared_addresses:
+            return instance.address
+        owner = _owner(instance)
+        return f"{instance.address} ({owner.loader.rel(owner.root_dir) if owner else '?'})"
+
+    def lookup(self, root: Any, address: str) -> list[ResourceInstance]:
+        """The instances an address names in a root module (all of them for a resource without
+        an instance key)."""
+        return self.by_address.get((root, address)) or self.by_address.get((root, _base_address(address)), [])
 
     # ---- diagnostics
     def unresolved(self, instance: ResourceInstance, what: str, value: Unknown, line: int | None = None) -> None:
@@ -123,18 +149,20 @@ class ModelBuilder:
     def _custom_role(self, instance: ResourceInstance) -> None:
         self._count_unknown(instance)
         name = instance.attr("name")
-        document = parse_policy(self._policy_value(instance), custom=True, source=instance.address)
+        key = self.key(instance)
+        document = parse_policy(self._policy_value(instance), custom=True, source=key)
         if document.unknown is not None:
             self.unresolved(instance, "the policy", document.unknown, instance.attr_line("policy"))
         for statement in document.statements:
             for json_path, unknown in statement.unknown_actions:
                 self.unresolved(instance, f"the policy's {json_path}", unknown, instance.attr_line("policy"))
-        role = Role(instance.address, CUSTOM, instance.address, address=instance.address, display_name=name,
+        role = Role(key, CUSTOM, key, address=instance.address, display_name=name,
                     role_type=instance.attr("type"), policy=document, instance=instance,
                     intents=intents_in(instance.directives))
         self.model.roles[role.key] = role
         if isinstance(name, str):
-            self.custom_by_name.setdefault(name, role.key)
+            self.custom_by_name.setdefault((_root(instance), name), role.key)
+            self.custom_by_name.setdefault((None, name), role.key)
 
     @staticmethod
     def _policy_value(instance: ResourceInstance) -> Any:
@@ -149,8 +177,8 @@ class ModelBuilder:
         return Unknown("the role has no `policy` argument (an older provider schema?)", ())
 
     def _principal(self, instance: ResourceInstance, kind: str) -> None:
-        self.model.principals[instance.address] = Principal(
-            instance.address, kind, instance, instance.attr("name"), intents_in(instance.directives))
+        key = self.key(instance)
+        self.model.principals[key] = Principal(key, kind, instance, instance.attr("name"), intents_in(instance.directives))
 
     def _count_unknown(self, instance: ResourceInstance) -> None:
         if instance.count_unknown is not None:
@@ -183,10 +211,11 @@ class ModelBuilder:
             self.model.roles[key] = Role(key, SYSTEM, name, display_name=name, policy=policy)
         return key
 
-    def name_role(self, name: str, *, custom_only: bool = False) -> tuple[str | None, str, str | None]:
+    def name_role(self, name: str, root: Any = None, *, custom_only: bool = False) -> tuple[str | None, str, str | None]:
         """(role key or None, how the name is known (NAMED_*), current name of a renamed role).
-        Custom roles of the scanned code first (by display name), then system roles."""
-        custom = self.custom_by_name.get(name)
+        Custom roles of the scanned code first (by display name, those of the same root module
+        before others), then system roles."""
+        custom = self.custom_by_name.get((root, name)) or self.custom_by_name.get((None, name))
         if custom is not None:
             return custom, NAMED_CUSTOM, None
         found = None if custom_only else self.catalog.role_name(name)
@@ -223,45 +252,44 @@ class ModelBuilder:
             value = instance.attr(argument)
             line = instance.attr_line(argument)
             if isinstance(value, str) and value.strip():
-                key, status, current = self.name_role(value, custom_only=custom_only)
+                key, status, current = self.name_role(value, _root(instance), custom_only=custom_only)
                 self._mention(value, instance, line, argument, status, current, custom_only)
                 if key is None and custom_only:
                     # a custom role of another workspace: said once, here, not at every assignment
                     reason = Unknown(f"custom role {value!r} is not defined in the scanned code (another "
                                      "workspace?): what it grants is known only to the cloud", (instance.address,))
                     self.unresolved(instance, "the custom role", reason, line)
-                    key = self.unresolved_role(instance.address, reason)
+                    key = self.unresolved_role(self.key(instance), reason)
                 elif key is None:
                     # A literal name identifies a system role even when the catalogue does not know
                     # it: resolved (IMS204 questions the name), what it grants unknown.
                     key = self.unknown_system_role(value, f"what {value!r} grants is not in the catalogue")
-                self._data_roles[instance.address] = (key, None)
+                self._data_roles[self.key(instance)] = (key, None)
                 return
             if isinstance(value, str):
                 reason = Unknown(f"its {argument} is an empty string (an unset default?)", (instance.address,))
                 self.unresolved(instance, "the role", reason, line)
-                self._data_roles[instance.address] = (self.unresolved_role(instance.address, reason), None)
+                self._data_roles[self.key(instance)] = (self.unresolved_role(self.key(instance), reason), None)
                 return
             if isinstance(value, Unknown):
                 self.unresolved(instance, f"the role's {argument}", value, line)
-                self._data_roles[instance.address] = (self.unresolved_role(instance.address, value), None)
+                self._data_roles[self.key(instance)] = (self.unresolved_role(self.key(instance), value), None)
                 return
         reason = Unknown("the data source names its role by ID (role_id/id), which is known only to the cloud",
                          (instance.address,))
         self.unresolved(instance, "the role", reason)
-        self._data_roles[instance.address] = (self.unresolved_role(instance.address, reason), None)
+        self._data_roles[self.key(instance)] = (self.unresolved_role(self.key(instance), reason), None)
 
     def resolve_role(self, value: Any, instance: ResourceInstance, where: str, line: int) -> str:
         """The role key a role_id value points at; an unresolved role otherwise (reported once,
         where its cause is)."""
         if isinstance(value, Reference):
-            for target in self.by_address.get(value.address, []) or self.by_address.get(
-                    _base_address(value.address), []):
+            for target in self.lookup(_root(instance), value.address):
                 kind = rt.kind_of(target.mode, target.type)
                 if kind == rt.ROLE:
-                    return target.address
+                    return self.key(target)
                 if kind in (rt.SYSTEM_ROLE_DATA, rt.CUSTOM_ROLE_DATA):
-                    key, reason = self._data_roles.get(target.address, (None, None))
+                    key, reason = self._data_roles.get(self.key(target), (None, None))
                     if key:
                         return key
                     reason = reason or Unknown(f"{target.address} cannot be resolved", (target.address,))
@@ -271,7 +299,7 @@ class ModelBuilder:
             self.unresolved(instance, "role_id", value, line)
             return self.unresolved_role(where, value)
         if isinstance(value, str):
-            key, _status, _current = self.name_role(value)
+            key, _status, _current = self.name_role(value, _root(instance))
             if key:
                 return key
             if value in self.role_ids:
@@ -283,11 +311,12 @@ class ModelBuilder:
         self.unresolved(instance, "role_id", reason, line)
         return self.unresolved_role(where, reason)
 
-    def resolve_principals(self, value: Any, kinds: tuple[str, ...]) -> tuple[list[str], Unknown | None, bool]:
+    def resolve_principals(self, value: Any, kinds: tuple[str, ...], root: Any) -> tuple[list[str], Unknown | None,
+                                                                                          bool]:
         """(principals of the scanned code the value names, why it may name more, whether it names
-        principals outside the scanned code by literal ID)."""
+        principals outside the scanned code by literal ID). `root`: the referring block's root module."""
         if isinstance(value, PartialList):
-            keys, unknown, outside = self.resolve_principals(list(value.known), kinds)
+            keys, unknown, outside = self.resolve_principals(list(value.known), kinds, root)
             return keys, value, outside
         values = value if isinstance(value, list) else [value]
         keys: list[str] = []
@@ -295,8 +324,7 @@ class ModelBuilder:
         outside = False
         for item in values[:MAX_ROLE_NAMES]:
             if isinstance(item, Reference):
-                matches = self.by_address.get(item.address) or self.by_address.get(_base_address(item.address), [])
-                found = [i.address for i in matches if rt.kind_of(i.mode, i.type) in kinds]
+                found = [self.key(i) for i in self.lookup(root, item.address) if rt.kind_of(i.mode, i.type) in kinds]
                 if found:
                     keys.extend(k for k in found if k not in keys)
                     continue
@@ -312,8 +340,9 @@ class ModelBuilder:
         users are not all known is open (anyone may be in it), and users of a group that cannot be
         told may hold roles nobody can see."""
         self._count_unknown(instance)
-        groups, group_unknown, outside_group = self.resolve_principals(instance.attr("group"), (rt.GROUP,))
-        users, user_unknown, _outside = self.resolve_principals(instance.attr("users"), (rt.USER,))
+        root = _root(instance)
+        groups, group_unknown, outside_group = self.resolve_principals(instance.attr("group"), (rt.GROUP,), root)
+        users, user_unknown, _outside = self.resolve_principals(instance.attr("users"), (rt.USER,), root)
         for group in groups:
             for user in users:
                 self.model.memberships.append((group, user, instance))
@@ -349,12 +378,13 @@ class ModelBuilder:
         """A role assignment resource: who (by `principal_argument`), which role, where."""
         self._count_unknown(instance)
         principals, principal_unknown, _outside = self.resolve_principals(
-            instance.attr(principal_argument), (principal_kind,))
+            instance.attr(principal_argument), (principal_kind,), _root(instance))
         if principal_unknown is not None:
             self.unresolved(instance, principal_argument, principal_unknown, instance.attr_line(principal_argument))
-        role = self.resolve_role(instance.attr("role_id"), instance, instance.address, instance.attr_line("role_id"))
+        key = self.key(instance)
+        role = self.resolve_role(instance.attr("role_id"), instance, key, instance.attr_line("role_id"))
         self.model.assignments.append(Assignment(
-            instance.address, instance, principals, role, scope, instance.line, instance.end_line, "assignment",
+            key, instance, principals, role, scope, instance.line, instance.end_line, "assignment",
             principal_unknown, problem))
 
     def _assignment_scope(self, instance: ResourceInstance) -> tuple[Scope | None, str | None]:
@@ -407,7 +437,7 @@ class ModelBuilder:
 
     def _agency_list(self, instance: ResourceInstance, origin: str, index: int, names: Any, scope: Scope,
                      line: int) -> None:
-        where = f"{instance.address}/{origin}[{index}]"
+        where = f"{self.key(instance)}/{origin}[{index}]"
         if isinstance(names, PartialList):
             items = [*names.known, Unknown(names.reason, names.depends_on)]
         else:
@@ -417,7 +447,7 @@ class ModelBuilder:
                 continue
             key = f"{where}#{position}"
             if isinstance(name, str):
-                role, status, current = self.name_role(name)
+                role, status, current = self.name_role(name, _root(instance))
                 self._mention(name, instance, line, origin, status, current)
                 if role is None:
                     role = self.unresolved_role(key, Unknown(
@@ -426,7 +456,7 @@ class ModelBuilder:
                 # a custom role named through its reference (`huaweicloud_identity_role.x.name`)
                 role = self.resolve_role(name, instance, key, line)
             self.model.assignments.append(Assignment(
-                key, instance, [instance.address], role, scope, line, line, "agency"))
+                key, instance, [self.key(instance)], role, scope, line, line, "agency"))
 
 
 def build_model(instances: Iterable[ResourceInstance], catalog: Catalog,
