@@ -314,6 +314,12 @@ def explain(path: str, address: str, format_: str, config_file: str | None, **op
         analysis = analyse(chosen, _scan_options(settings))
         explanation = explain_address(analysis, address)
         if explanation is None:
+            from iac_ims.explain import matching_keys
+
+            several = matching_keys(analysis.model, address)
+            if several:
+                raise UsageProblem(f"{address!r} is in several root modules: {'; '.join(several)}; "
+                                   "explain one directory at a time")
             raise UsageProblem(f"no role or principal at address {address!r} in {path}")
         click.echo(render_explanation(explanation, format_), nl=False)
 

@@ -31,8 +31,20 @@ class Explanation:
     rows: list[Row]
 
 
+def matching_keys(model: Any, address: str) -> list[str]:
+    """The model's roles and principals an address names: itself, or, where several root modules
+    of the scan have that address, each of theirs (`address (envs/prod)`)."""
+    if address in model.roles or address in model.principals:
+        return [address]
+    return sorted(key for key in [*model.roles, *model.principals] if key.startswith(f"{address} ("))
+
+
 def explain_address(analysis: Any, address: str) -> Explanation | None:
     model, graph, catalog = analysis.model, analysis.graph, analysis.catalog
+    keys = matching_keys(model, address)
+    if len(keys) != 1:
+        return None
+    address = keys[0]
     if address in model.roles:
         holdings = [(a, a.role) for a in graph.assignments_of_role(address)]
         kind = "role"
