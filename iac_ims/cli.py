@@ -180,11 +180,12 @@ def _scan_options(settings: dict[str, Any], **extra: Any) -> Any:
 def _guarded(run: Any) -> None:
     """Usage/config errors -> exit 2 with one line; anything unexpected -> exit 3."""
     from iac_ims.catalog import CatalogError
+    from iac_ims.checks import RuleError, UnknownRuleError
     from iac_ims.suppress import BaselineError
 
     try:
         run()
-    except (UsageProblem, CatalogError, BaselineError) as exc:
+    except (UsageProblem, CatalogError, BaselineError, UnknownRuleError, RuleError) as exc:
         _fail_usage(str(exc))
     except SystemExit:
         raise

@@ -16,10 +16,10 @@ SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "fail_on": {"enum": list(FAIL_ON_VALUES)},
-        "skip_rules": {"type": "array", "items": {"type": "string", "pattern": "^IMS[0-9]{3}$"}},
-        "only_rules": {"type": "array", "items": {"type": "string", "pattern": "^IMS[0-9]{3}$"}},
-        "severity": {"type": "object", "propertyNames": {"pattern": "^IMS[0-9]{3}$"},
-                     "additionalProperties": {"enum": list(SEVERITY_VALUES)}},
+        # rule IDs are checked against the rule registry (plugins included), with "did you mean"
+        "skip_rules": {"type": "array", "items": {"type": "string"}},
+        "only_rules": {"type": "array", "items": {"type": "string"}},
+        "severity": {"type": "object", "additionalProperties": {"enum": list(SEVERITY_VALUES)}},
         "intents": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
         "var_files": {"type": "array", "items": {"type": "string"}},
         "vars": {"type": "object"},

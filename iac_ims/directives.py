@@ -141,10 +141,11 @@ def _unknown_rule(rule_id: str, known_rules: set[str]) -> str:
 
 
 def closest_rule_ids(rule_id: str, known_rules: Iterable[str], n: int = 2) -> list[str]:
-    """Known rule IDs one slip away from `rule_id`: two digits swapped (IMS370 -> IMS307) first,
-    then one digit or letter wrong (IMS370 -> IMS300)."""
+    """Known rule IDs one slip away from `rule_id`: a letter typed for the digit it looks like
+    (IMS20O -> IMS200) alone when there is one; else two characters swapped (IMS370 -> IMS307),
+    then one character wrong (IMS370 -> IMS300)."""
     text = rule_id.upper()
-    swapped, changed = [], []
+    lookalike, swapped, changed = [], [], []
     for known in sorted(known_rules):
         if len(known) != len(text) or known == text:
             continue
@@ -153,8 +154,11 @@ def closest_rule_ids(rule_id: str, known_rules: Iterable[str], n: int = 2) -> li
                 and text[diffs[1]] == known[diffs[0]]:
             swapped.append(known)
         elif len(diffs) == 1:
-            changed.append(known)
-    return (swapped + changed)[:n]
+            (lookalike if _LOOKALIKE.get(text[diffs[0]]) == known[diffs[0]] else changed).append(known)
+    return lookalike[:n] if lookalike else (swapped + changed)[:n]
+
+
+_LOOKALIKE = {"O": "0", "I": "1", "L": "1", "S": "5", "Z": "2", "B": "8"}
 
 
 def parse_directives(directives: Iterable[tuple[int, str]], known_rules: Iterable[str] = ()) -> list[Directive]:

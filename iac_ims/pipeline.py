@@ -146,10 +146,21 @@ def scan(paths: Sequence[str | Path], options: ScanOptions | None = None) -> Rep
             gc.enable()
 
 
+def selected_rules(options: ScanOptions) -> list[Any]:
+    """The rules the options select, in running order; an unknown rule ID in `only_rules`,
+    `skip_rules` or `severity` raises checks.UnknownRuleError before anything is read."""
+    from iac_ims.catalog import load_catalog
+    from iac_ims.checks import registry, selected
+
+    return selected(registry(load_catalog(tuple(options.catalog_files))), options.only_rules, options.skip_rules,
+                    options.severity)
+
+
 def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> Report:
-    from iac_ims.checks import all_checks, reads_diagnostics
+    from iac_ims.checks import registry
     from iac_ims.checks.context import CheckContext
 
+    rules = selected_rules(options)
     today = options.today or _dt.date.today()
     cache_key = _cache_key(paths, options, today) if options.use_cache else None
     if cache_key is not None:
@@ -164,25 +175,32 @@ def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> 
     ctx = CheckContext(analysis.model, analysis.graph, analysis.catalog,
                        diagnostics=[*analysis.load.diagnostics, *analysis.model.diagnostics,
                                     *_directive_diagnostics(analysis, options)],
-                       config_intents=options.intents)
+                       config_intents=options.intents,
+                       rules={rid: r.meta for rid, r in registry(analysis.catalog).items()})
     findings: list[Finding] = []
     errors: list[InternalError] = []
-    # checks that never read diagnostics first, while workers finish the syntax checks
-    for name, check in sorted(all_checks().items(), key=lambda item: reads_diagnostics(item[0])):
-        if reads_diagnostics(name):
+    # rules that never read diagnostics run first, while workers finish the syntax checks
+    for selected_rule in rules:
+        if selected_rule.reads_diagnostics:
             _complete_syntax_checks(analysis, ctx)
         ctx.current = None
         try:
-            findings.extend(check(ctx))
-        except Exception as exc:  # a bug in one check must not hide the others' findings
+            produced = list(selected_rule.check(ctx))
+        except Exception as exc:  # a bug in one rule must not hide the others' findings
             frame = traceback.extract_tb(exc.__traceback__)[-1]
             looking_at = ctx.current
             errors.append(InternalError(
-                name, f"{type(exc).__name__}: {exc}", f"{Path(frame.filename).name}:{frame.lineno}",
+                selected_rule.id, f"{type(exc).__name__}: {exc}", f"{Path(frame.filename).name}:{frame.lineno}",
                 file=getattr(looking_at, "file", None), resource=getattr(looking_at, "address", None)))
+            continue
+        strays = [f.rule_id for f in produced if f.rule_id != selected_rule.id]
+        if strays:
+            errors.append(InternalError(selected_rule.id, f"it yielded findings of {', '.join(sorted(set(strays)))}",
+                                        "rule registry"))
+        findings.extend(f for f in produced if f.rule_id == selected_rule.id)
     _complete_syntax_checks(analysis, ctx)
     findings = _unique(findings)
-    findings = _select(findings, options)
+    _apply_severities(findings, options)
     from iac_ims.suppress import apply_suppressions
 
     apply_suppressions(findings, analysis.load.instances, options.baseline, today)
@@ -284,12 +302,9 @@ def _unique(findings: Iterable[Finding]) -> list[Finding]:
     return result
 
 
-def _select(findings: list[Finding], options: ScanOptions) -> list[Finding]:
-    only = {r.upper() for r in options.only_rules}
-    skip = {r.upper() for r in options.skip_rules}
-    kept = [f for f in findings if (not only or f.rule_id in only) and f.rule_id not in skip]
-    for finding in kept:
-        override = options.severity.get(finding.rule_id)
+def _apply_severities(findings: list[Finding], options: ScanOptions) -> None:
+    overrides = {rule_id.strip().upper(): severity for rule_id, severity in options.severity.items()}
+    for finding in findings:
+        override = overrides.get(finding.rule_id)
         if override:
             finding.severity = override
-    return kept

@@ -39,12 +39,13 @@ IMAGE_MANAGEMENT = [
     ("native_v1_delete_image", "DELETE", "/v1.1/images/{image_id}", 18),
 ]
 
-RULE_IDS = (
-    [f"IMS10{i}" for i in range(8)]
-    + [f"IMS20{i}" for i in range(5)]
-    + [f"IMS30{i}" for i in range(8)]
-    + ["IMS205", "IMS900", "IMS901", "IMS902", "IMS903", "IMS904"]
-)
+def _registered_rule_ids() -> list[str]:
+    from iac_ims.checks import builtin_rule_ids
+
+    return builtin_rule_ids()
+
+
+RULE_IDS = _registered_rule_ids()
 
 OBS_TA = [["Tenant Administrator"]]
 
@@ -272,6 +273,12 @@ def _with_pending(ids):
 INTERFACE_RULE_IDS = sorted(set(RULE_IDS) | set(re.findall(r"`(IMS\d{3})`", _interface_text())))
 INTERFACE_SEVERITIES = sorted(set(re.findall(r"`(IMS\d{3})`(?: \(custom roles\))? \[(error|warning|info)\]",
                                              _interface_text())))
+
+
+def test_every_rule_in_the_catalogue_has_a_check_and_every_check_metadata(cat):
+    from iac_ims.checks import registry
+
+    assert sorted(registry(cat)) == sorted(cat.rules) == RULE_IDS
 
 
 @pytest.mark.parametrize("rid", _with_pending(INTERFACE_RULE_IDS))

@@ -273,20 +273,18 @@ def test_graph_formats(format_: str, marker: str) -> None:
 def test_a_failing_check_is_reported_with_what_it_looked_at_and_exit_three(tmp_path: Path) -> None:
     """A bug in one check: exit 3, the check and the resource named, the other checks' findings kept."""
     write_tree(tmp_path, {"main.tf": ROLE_AX, "sitecustomize.py": '''
-import iac_ims.iam.policy as policy
+import iac_ims.checks.policy as checks_policy
 
 def broken(*args, **kwargs):
     raise RuntimeError("simulated bug")
 
-policy.check_policy = broken
-import iac_ims.checks.policy as checks_policy
 checks_policy.check_policy = broken
 '''})
     env = dict(os.environ, PYTHONPATH=str(tmp_path) + os.pathsep + str(REPO))
     result = subprocess.run([sys.executable, "-m", "iac_ims", "scan", ".", "--no-cache"], env=env, cwd=tmp_path,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 3
-    assert "check 'policy' failed while checking huaweicloud_identity_role.reader (main.tf)" in result.stdout
+    assert "check 'IMS104' failed while checking huaweicloud_identity_role.reader (main.tf)" in result.stdout
     assert "simulated bug" in result.stdout and "Traceback" not in result.stdout + result.stderr
     assert "IMS203" in result.stdout  # the scope checks still ran
 
@@ -353,3 +351,36 @@ def test_catalog_lists_the_system_roles(tmp_path: Path) -> None:
     roles = {r["display_name"]: r for r in document["system_roles"]}
     assert len(roles) == 346 and roles["BMS FullAccess"]["ims_grants"] == "unknown"
     assert roles["IMS ReadOnlyAccess"]["former_names"] == ["IMS Viewer"]
+
+
+@pytest.mark.parametrize("args, config, says", [
+    (["--only-rule", "IMS20O"], None, "no rule IMS20O; did you mean IMS200?"),
+    (["--skip-rule", "IMS370"], None, "no rule IMS370; did you mean IMS307 or IMS300?"),
+    ([], "skip_rules: [IMS1O4]\n", "no rule IMS1O4; did you mean IMS104?"),
+    ([], "severity: {IMS2O3: error}\n", "no rule IMS2O3; did you mean IMS203?"),
+])
+def test_an_unknown_rule_id_is_a_usage_error_before_anything_runs(tmp_path: Path, args, config, says) -> None:
+    write_tree(tmp_path, {"main.tf": ROLE_AX})
+    if config:
+        (tmp_path / ".iac-ims.yml").write_text(config)
+    result = run("scan", ".", "--no-cache", *args, cwd=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert says in result.stderr and result.stdout == ""
+
+
+def test_a_rule_not_selected_does_not_run(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"main.tf": ROLE_AX, "sitecustomize.py": '''
+import iac_ims.checks.scope as scope
+
+def broken(*args, **kwargs):
+    raise RuntimeError("IMS203 ran although it was not selected")
+
+scope._unassigned_roles.__code__ = broken.__code__
+'''})
+    env = dict(os.environ, PYTHONPATH=str(tmp_path) + os.pathsep + str(REPO))
+    result = subprocess.run([sys.executable, "-m", "iac_ims", "scan", ".", "--no-cache", "--only-rule", "IMS104"],
+                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "IMS104" in result.stdout and "not selected" not in result.stdout
+    everything = subprocess.run([sys.executable, "-m", "iac_ims", "scan", ".", "--no-cache"], env=env, cwd=tmp_path,
+                                capture_output=True, text=True, timeout=120)
+    assert everything.returncode == 3 and "not selected" in everything.stdout  # the sabotage is real

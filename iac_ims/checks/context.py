@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
-from iac_ims.catalog import Catalog, Operation
+from iac_ims.catalog import Catalog, Operation, RuleMeta
 from iac_ims.directives import IntentItem, split_method_path
 from iac_ims.findings import Finding
 from iac_ims.graph import IamGraph
@@ -30,6 +30,14 @@ class CheckContext:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     config_intents: dict[str, list[str]] = field(default_factory=dict)
     current: Any = None  # the resource instance a check is looking at (for internal-error reports)
+    rules: dict[str, RuleMeta] | None = None  # the registry's metadata (None: the catalogue's rules)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """What several rules compute alike, computed once per scan (by the first that needs it)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def visit(self, items: Iterable[Any]) -> Iterator[Any]:
         """Iterate, remembering which resource each item is (for internal-error reports)."""
@@ -48,8 +56,12 @@ class CheckContext:
                 value_of: tuple[Any, Iterable[str]] | None = None) -> Finding:
         """`value_of`: (a block, the attributes whose value the finding is about, first that
         applies): when that value is a module input, the finding is located at the caller's
-        argument (what a pull request changes), and the module's line is a related location."""
-        meta = self.catalog.rules.get(rule_id)
+        argument (what a pull request changes), and the module's line is a related location.
+        Raises KeyError for a rule ID the registry does not have."""
+        known = self.rules if self.rules is not None else self.catalog.rules
+        if rule_id not in known:
+            raise KeyError(f"no rule {rule_id} in the registry: give it metadata (rules.yaml or the plugin's Rule)")
+        meta = known[rule_id]
         related: list[dict[str, Any]] = []
         chain = _input_origin(*value_of) if value_of is not None else []
         if chain:
@@ -59,8 +71,8 @@ class CheckContext:
                         else "where the input is passed on"} for place in chain[1:]]
         return Finding(
             rule_id=rule_id,
-            severity=severity or (meta.severity if meta else "error"),
-            title=meta.title if meta else rule_id,
+            severity=severity or meta.severity,
+            title=meta.title,
             message=message,
             resource=resource if resource is not None else (instance.address if instance is not None else None),
             file=file if file is not None else (instance.file if instance is not None else None),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from iac_ims.catalog import Operation
-from iac_ims.checks import register
+from iac_ims.checks import rule
 from iac_ims.checks.context import CheckContext
 from iac_ims.findings import Finding
 from iac_ims.graph import ALLOWED, DENIED, UNKNOWN, OperationDecision
@@ -22,13 +22,38 @@ def _api(operation: Operation) -> str:
     return f"{operation.method} {operation.path}".strip()
 
 
-@register("intent", reads_diagnostics=False)
-def intent_findings(ctx: CheckContext) -> Iterable[Finding]:
-    for role in ctx.visit(ctx.model.custom_roles()):
-        yield from _role_intents(ctx, role)
-    for principal in ctx.visit(ctx.model.principals.values()):
-        yield from _principal_intents(ctx, principal)
-    yield from _prerequisites(ctx)
+def _intent_outcomes(ctx: CheckContext) -> list[Finding]:
+    """What the declared intents of every role and principal come to (IMS300-IMS302, IMS304-IMS307):
+    one computation, which each of those rules takes its own findings from."""
+
+    def compute() -> list[Finding]:
+        found: list[Finding] = []
+        for role in ctx.visit(ctx.model.custom_roles()):
+            found.extend(_role_intents(ctx, role))
+        for principal in ctx.visit(ctx.model.principals.values()):
+            found.extend(_principal_intents(ctx, principal))
+        return found
+
+    return ctx.memo("intent outcomes", compute)
+
+
+def _prerequisite_outcomes(ctx: CheckContext) -> list[Finding]:
+    return ctx.memo("prerequisite outcomes", lambda: list(_prerequisites(ctx)))
+
+
+def _outcomes_of(rule_id: str, *sources: Any):
+    def check(ctx: CheckContext) -> Iterable[Finding]:
+        for source in sources:
+            yield from (f for f in source(ctx) if f.rule_id == rule_id)
+
+    check.__name__ = f"intent_{rule_id}"
+    return check
+
+
+for _rule_id in ("IMS300", "IMS301", "IMS302", "IMS304", "IMS306", "IMS307"):
+    rule(_rule_id)(_outcomes_of(_rule_id, _intent_outcomes))
+rule("IMS303")(_outcomes_of("IMS303", _prerequisite_outcomes))
+rule("IMS305")(_outcomes_of("IMS305", _intent_outcomes, _prerequisite_outcomes))
 
 
 # ---- shared pieces -------------------------------------------------------------------------

@@ -5,31 +5,50 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from iac_ims.checks import register
+from iac_ims.checks import rule
 from iac_ims.checks.context import CheckContext
+from iac_ims.checks.policy_document import DOCUMENT_RULES, check_policy
 from iac_ims.findings import Finding
 from iac_ims.iam.actions import split_action
 from iac_ims.iam.model import ALL_PROJECTS, DOMAIN, Assignment, Role
-from iac_ims.iam.policy import ActionEntry, allowed_by_level, check_policy, ims_service
+from iac_ims.iam.policy import ActionEntry, allowed_by_level, ims_service
 
 MAX_NAMED = 6  # actions or assignments named in one message before "and N more"
 
 
-@register("policy", reads_diagnostics=False)
-def policy_findings(ctx: CheckContext) -> Iterable[Finding]:
+def _role_type(role: Role) -> str | None:
+    return role.role_type if isinstance(role.role_type, str) else None
+
+
+def _document_findings(rule_id: str):
+    """The rule `rule_id` over every custom role's policy document."""
+
+    def check(ctx: CheckContext) -> Iterable[Finding]:
+        for role in ctx.visit(ctx.model.custom_roles()):
+            if role.policy is None:
+                continue
+            for problem in check_policy(role.policy, ctx.catalog, role_type=_role_type(role), rules=(rule_id,)):
+                where = f" ({problem.json_path})" if problem.json_path and problem.json_path not in problem.message \
+                    else ""
+                yield ctx.finding(
+                    problem.rule_id, role.instance, problem.message + where,
+                    operation=problem.operation, fix=problem.fix,
+                    evidence=[role.key, *problem.actions, problem.operation or ""],
+                    value_of=(role.instance, ("type", "policy") if rule_id == "IMS104" else ("policy",)))
+
+    check.__name__ = f"policy_document_{rule_id}"
+    return check
+
+
+for _rule_id in DOCUMENT_RULES:
+    rule(_rule_id)(_document_findings(_rule_id))
+
+
+@rule("IMS103")
+def _mixed_policies(ctx: CheckContext) -> Iterable[Finding]:
     for role in ctx.visit(ctx.model.custom_roles()):
-        if role.policy is None:
-            continue
-        role_type = role.role_type if isinstance(role.role_type, str) else None
-        instance = role.instance
-        for problem in check_policy(role.policy, ctx.catalog, role_type=role_type, custom=True):
-            where = f" ({problem.json_path})" if problem.json_path and problem.json_path not in problem.message else ""
-            yield ctx.finding(
-                problem.rule_id, instance, problem.message + where,
-                operation=problem.operation, fix=problem.fix,
-                evidence=[role.key, *problem.actions, problem.operation or ""],
-                value_of=(instance, ("type", "policy") if problem.rule_id == "IMS104" else ("policy",)))
-        yield from _mixed_levels(ctx, role, role_type)
+        if role.policy is not None:
+            yield from _mixed_levels(ctx, role, _role_type(role))
 
 
 def _listed(items: list[str]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from iac_ims.checks import register
+from iac_ims.checks import rule
 from iac_ims.checks.context import CheckContext
 from iac_ims.findings import Finding
 from iac_ims.iam.resources import SCOPE_ARGUMENTS
@@ -40,16 +40,7 @@ def _has_ims_actions(ctx: CheckContext, role_key: str) -> bool:
         ims_actions_named(role.policy, ctx.catalog, effect="Allow"))
 
 
-@register("scope", reads_diagnostics=False)
-def scope_findings(ctx: CheckContext) -> Iterable[Finding]:
-    yield from _enterprise_project_assignments(ctx)
-    yield from _domain_only_roles(ctx)
-    yield from _assignments_without_scope(ctx)
-    yield from _unassigned_roles(ctx)
-    yield from _misspelt_role_names(ctx)
-    yield from _missing_dependencies(ctx)
-
-
+@rule("IMS200")
 def _enterprise_project_assignments(ctx: CheckContext) -> Iterable[Finding]:
     """IMS200: an enterprise-project assignment whose role's IMS operations cannot go through it."""
     for assignment in ctx.visit(ctx.model.assignments):
@@ -82,6 +73,7 @@ def _enterprise_project_assignments(ctx: CheckContext) -> Iterable[Finding]:
                 fix=f"if the role is meant for {lost[0]}, {scope_fix}; declare intents to make this precise")
 
 
+@rule("IMS201")
 def _domain_only_roles(ctx: CheckContext) -> Iterable[Finding]:
     """IMS201: a custom role with IMS actions assigned only at global-service scope."""
     by_role: dict[str, list[Assignment]] = {}
@@ -104,6 +96,7 @@ def _domain_only_roles(ctx: CheckContext) -> Iterable[Finding]:
                 if assignment.via == "assignment" else "list the role in project_role or all_resources_roles")
 
 
+@rule("IMS202")
 def _assignments_without_scope(ctx: CheckContext) -> Iterable[Finding]:
     """IMS202: no scope, or more than one."""
     for assignment in ctx.visit(ctx.model.assignments):
@@ -115,6 +108,7 @@ def _assignments_without_scope(ctx: CheckContext) -> Iterable[Finding]:
                 fix="set exactly one of domain_id, project_id, enterprise_project_id", value_of=_scope_value(assignment))
 
 
+@rule("IMS203")
 def _unassigned_roles(ctx: CheckContext) -> Iterable[Finding]:
     """IMS203: a custom role with IMS actions that nothing in the scanned code assigns."""
     assigned = {a.role for a in ctx.model.assignments}
@@ -157,6 +151,7 @@ def _likely_meant(text: str, known: dict[str, str]) -> str | None:
     return known[close[0]] if close else None
 
 
+@rule("IMS204")
 def _misspelt_role_names(ctx: CheckContext) -> Iterable[Finding]:
     """IMS204: a role named by text that is not what iac-ims knows by that name. Once per block
     and name, whatever the module instance; never for a custom-role data source (it names a role
@@ -201,6 +196,7 @@ def _dependency_scope(dependency: Any) -> str:
         else "in the same project (or all projects)"
 
 
+@rule("IMS205")
 def _missing_dependencies(ctx: CheckContext) -> Iterable[Finding]:
     """IMS205: an RBAC system role granted without the roles it depends on: it does not take
     effect (the console adds them; Terraform grants only the role it names)."""
