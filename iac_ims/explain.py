@@ -7,11 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from iac_ims.graph import ALLOWED
-from iac_ims.iam.model import ENTERPRISE_PROJECT
-
-NOT_AT_SCOPE = "not_at_this_scope"
-NO_IMS = "no_ims_at_this_scope"
+from iac_ims.decisions import NO_IMS, NOT_AT_SCOPE, Decisions
+from iac_ims.iam.policy import ALLOWED
 
 
 @dataclass
@@ -40,52 +37,48 @@ def matching_keys(model: Any, address: str) -> list[str]:
 
 
 def explain_address(analysis: Any, address: str) -> Explanation | None:
+    """Every IMS operation for one role or principal, as the checks decide it (decisions.py)."""
     model, graph, catalog = analysis.model, analysis.graph, analysis.catalog
     keys = matching_keys(model, address)
     if len(keys) != 1:
         return None
-    address = keys[0]
-    if address in model.roles:
-        holdings = [(a, a.role) for a in graph.assignments_of_role(address)]
-        kind = "role"
-        subject_roles = [address]
-    elif address in model.principals:
-        holdings = [(a, a.role) for a, _ in graph.assignments_of(address)]
-        kind = model.principals[address].kind
-        subject_roles = []
-    else:
-        return None
-    rows: list[Row] = []
+    subject = keys[0]
+    decisions = Decisions(graph)
     operations = [op for op in catalog.operations.values() if op.actions]
-    if not holdings and subject_roles:
-        for op in operations:
-            decision = graph.decide_operation(op, subject_roles)
-            rows.append(Row(op.id, "(not assigned)", "-", decision.state, _why(decision), [address, op.id]))
-    for assignment, role_key in holdings:
-        scope = assignment.scope
-        scope_name = scope.describe() if scope else "(no scope)"
-        for op in operations:
-            path = [*assignment.principals, assignment.key, role_key, *op.actions, op.id]
-            if scope is None or not scope.reaches_project_services:
-                rows.append(Row(op.id, scope_name, assignment.key, NO_IMS,
-                                "IMS is project-level: this scope does not reach it", path))
-                continue
-            # Deny wins across every role the holders have at a scope that covers this one
-            deny_roles = [held.role for principal in assignment.principals
-                          for held, _ in graph.assignments_of(principal)
-                          if held.scope is not None and held.scope.covers(scope)]
-            decision = graph.decide_operation(op, [role_key], deny_roles=deny_roles)
-            if decision.state == ALLOWED and scope.kind == ENTERPRISE_PROJECT and not op.enterprise_project:
-                rows.append(Row(op.id, scope_name, assignment.key, NOT_AT_SCOPE,
-                                "the table says this API cannot be granted through an enterprise project", path))
-                continue
-            rows.append(Row(op.id, scope_name, assignment.key, decision.state, _why(decision), path))
-    return Explanation(address, kind, rows)
+    rows: list[Row] = []
+    if subject in model.roles:
+        kind = "role"
+        assignments = graph.assignments_of_role(subject)
+        if not assignments:
+            for op in operations:
+                decision = decisions.decide(subject, op)
+                rows.append(Row(op.id, "(not assigned)", "-", decision.state, _why(decision), [subject, op.id]))
+        for assignment in assignments:
+            scope_name = assignment.scope.describe() if assignment.scope else "(no scope)"
+            for op in operations:
+                decision = decisions.decide(subject, op, assignment)
+                path = [*assignment.principals, assignment.key, subject, *op.actions, op.id]
+                rows.append(Row(op.id, scope_name, assignment.key, decision.state, _why(decision), path))
+    else:
+        kind = model.principals[subject].kind
+        held = [a for a, _ in graph.assignments_of(subject)]
+        scopes = list(dict.fromkeys(a.scope for a in held if a.scope is not None))
+        for scope in scopes:
+            via = ", ".join(a.key for a in held if a.scope == scope)
+            for op in operations:
+                decision = decisions.decide(subject, op, scope)
+                path = [subject, *(a.key for a in held if a.scope == scope), *op.actions, op.id]
+                rows.append(Row(op.id, scope.describe(), via, decision.state, _why(decision), path))
+    return Explanation(subject, kind, rows)
 
 
 def _why(decision: Any) -> str:
     if decision.state == ALLOWED:
         return "allowed by " + ", ".join(sorted(set(decision.granted_by.values())))
+    if decision.state == NO_IMS:
+        return "IMS is project-level: this scope does not reach it"
+    if decision.state == NOT_AT_SCOPE:
+        return "the table says this API cannot be granted through an enterprise project"
     if decision.explicitly_denied:
         return "denied by " + "; ".join(s.describe() for _, s in decision.denied[:2])
     if decision.missing:

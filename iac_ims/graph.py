@@ -1,42 +1,22 @@
 """The IAM graph: principal -> assignment (scope) -> role -> action -> operation.
 
-A networkx MultiDiGraph is the one place that answers "can this principal (or role) perform
-this operation at this scope, and why (not)?".  Every answer carries the path that explains it.
+Who holds what where (holdings, memberships, the assignments of a role), and the same as a
+networkx MultiDiGraph for pictures and tooling. Whether a holding lets anyone perform an
+operation is decided in one place only: decisions.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
-from iac_ims.catalog import Catalog, Operation
+from iac_ims.catalog import Catalog
 from iac_ims.iam.model import Assignment, IamModel, Role
 from iac_ims.iam.policy import decide
 from iac_ims.terraform.values import Unknown
 
-ALLOWED = "allowed"
-DENIED = "denied"
-UNKNOWN = "unknown"
-
-
-@dataclass
-class OperationDecision:
-    """Whether a set of roles lets a principal perform an operation."""
-
-    state: str  # allowed | denied | unknown
-    operation: Operation
-    missing: list[str] = field(default_factory=list)  # required actions with no applicable Allow
-    denied: list[tuple[str, Any]] = field(default_factory=list)  # (role key, Deny statement) that deny
-    granted_by: dict[str, str] = field(default_factory=dict)  # action -> role key whose Allow grants it
-    reasons: list[str] = field(default_factory=list)  # why unknown
-
-    @property
-    def explicitly_denied(self) -> bool:
-        return self.state == DENIED and not self.missing and bool(self.denied)
-
 
 class IamGraph:
-    """Answers "can" from the IAM model; `networkx_graph()` is the same graph as a networkx
+    """Holdings from the IAM model; `networkx_graph()` is the same graph as a networkx
     MultiDiGraph (built on demand: networkx is not needed to answer)."""
 
     def __init__(self, model: IamModel, catalog: Catalog):
@@ -123,56 +103,6 @@ class IamGraph:
 
     def role(self, key: str) -> Role:
         return self.model.roles[key]
-
-    # ---- decisions
-    def decide_operation(self, operation: Operation, roles: Iterable[str],
-                         deny_roles: Iterable[str] = ()) -> OperationDecision:
-        """Can holding `roles` perform `operation`?  Deny statements of `deny_roles` count too."""
-        role_keys = list(dict.fromkeys(roles))
-        deny_keys = [k for k in dict.fromkeys(deny_roles) if k not in role_keys]
-        result = OperationDecision(ALLOWED, operation)
-        statements: list[tuple[str, Any]] = []
-        for key in role_keys:
-            document = self.model.roles[key].policy
-            if document is None:
-                continue
-            statements.extend((key, s) for s in document.statements)
-            if document.unknown is not None:
-                result.reasons.append(f"{self.model.roles[key].label}: {document.unknown.reason}")
-        for key in deny_keys:
-            document = self.model.roles[key].policy
-            if document is not None:
-                statements.extend((key, s) for s in document.statements if s.effect == "Deny")
-        owner = {id(s): key for key, s in statements}
-        plain = [s for _, s in statements]
-        any_unknown = bool(result.reasons)
-        for action in operation.actions:
-            decision = decide(action, plain)
-            if decision.state == ALLOWED:
-                result.granted_by[action] = owner[id(decision.allow[0])] if decision.allow else ""
-                continue
-            if decision.state == UNKNOWN:
-                any_unknown = True
-                result.reasons.append(f"{action}: {decision.reason}")
-                continue
-            if decision.deny and decision.allow:
-                result.denied.extend((owner[id(s)], s) for s in decision.deny)
-            else:
-                result.missing.append(action)
-                result.denied.extend((owner[id(s)], s) for s in decision.deny)
-        if result.missing or result.denied:
-            result.state = DENIED
-            if result.missing and any_unknown:
-                result.state = UNKNOWN  # an unresolved role may hold what is missing
-        elif any_unknown:
-            result.state = UNKNOWN
-        return result
-
-    def role_operations(self, role_key: str) -> list[Operation]:
-        """The IMS operations a role allows outright (every required action), excluding those
-        that need no action."""
-        return [op for op in self.catalog.operations.values()
-                if op.actions and self.decide_operation(op, [role_key]).state == ALLOWED]
 
     def export(self) -> Any:
         """The networkx graph with only string attributes, for the graph command's formats."""

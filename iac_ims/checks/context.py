@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterable, Iterator
 from iac_ims.catalog import Catalog, Operation, RuleMeta
 from iac_ims.directives import IntentItem, split_method_path
 from iac_ims.findings import Finding
+from iac_ims.decisions import Decisions
 from iac_ims.graph import IamGraph
 from iac_ims.iam.model import CUSTOM, IamModel, Role
 from iac_ims.iam.policy import explicit_actions
@@ -32,6 +33,11 @@ class CheckContext:
     current: Any = None  # the resource instance a check is looking at (for internal-error reports)
     rules: dict[str, RuleMeta] | None = None  # the registry's metadata (None: the catalogue's rules)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def decisions(self) -> Decisions:
+        """The one decision point (decisions.py): every rule that asks "can X do Y here" asks it."""
+        return Decisions(self.graph)
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         """What several rules compute alike, computed once per scan (by the first that needs it)."""

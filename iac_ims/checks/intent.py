@@ -8,10 +8,10 @@ from iac_ims.catalog import Operation
 from iac_ims.checks import rule
 from iac_ims.checks.context import CheckContext
 from iac_ims.findings import Finding
-from iac_ims.graph import ALLOWED, DENIED, UNKNOWN, OperationDecision
+from iac_ims.decisions import NO_IMS, NOT_AT_SCOPE, OperationDecision
 from iac_ims.iam.actions import action_matches, canonical_index, is_wildcard
-from iac_ims.iam.model import ENTERPRISE_PROJECT, UNRESOLVED, Assignment, Principal, Role
-from iac_ims.iam.policy import ims_actions_named
+from iac_ims.iam.model import ENTERPRISE_PROJECT, Assignment, Principal, Role
+from iac_ims.iam.policy import ALLOWED, DENIED, UNKNOWN, ims_actions_named
 
 
 def _quote(actions: Iterable[str]) -> str:
@@ -102,18 +102,6 @@ def _decision_findings(ctx: CheckContext, instance: Any, subject: str, operation
                       fix=f"add {_quote(decision.missing)} to the policy's Allow statement")
 
 
-def _holder_denies(ctx: CheckContext, role: Role, assignment: Assignment) -> list[str]:
-    """Other roles held by the holders of `assignment` at a scope that covers it: their Deny counts."""
-    others: list[str] = []
-    if assignment.scope is None:
-        return others
-    for principal in assignment.principals:
-        for held, _group in ctx.graph.assignments_of(principal):
-            if held.role != role.key and held.scope is not None and held.scope.covers(assignment.scope):
-                others.append(held.role)
-    return others
-
-
 # ---- intents declared on a role ------------------------------------------------------------
 
 def _role_intents(ctx: CheckContext, role: Role) -> Iterable[Finding]:
@@ -123,24 +111,18 @@ def _role_intents(ctx: CheckContext, role: Role) -> Iterable[Finding]:
         return
     assignments = ctx.graph.assignments_of_role(role.key)
     for operation in operations:
-        decision = ctx.graph.decide_operation(operation, [role.key])
-        if decision.state != ALLOWED:
-            yield from _decision_findings(ctx, role.instance, role.label, operation, decision, [role.key], None)
-        else:
-            for assignment in assignments:
-                if assignment.scope is None or not assignment.scope.reaches_project_services:
-                    continue
-                denies = _holder_denies(ctx, role, assignment)
-                if denies:
-                    combined = ctx.graph.decide_operation(operation, [role.key], deny_roles=denies)
-                    if combined.state != ALLOWED:
-                        yield from _decision_findings(
-                            ctx, role.instance, f"{role.label} (as held by {', '.join(assignment.principals)})",
-                            operation, combined, [*assignment.principals, assignment.key, role.key],
-                            assignment.scope.kind)
+        as_written = ctx.decisions.decide(role.key, operation)
+        if as_written.state != ALLOWED:
+            yield from _decision_findings(ctx, role.instance, role.label, operation, as_written, [role.key], None)
         for assignment in assignments:
-            if assignment.scope is not None and assignment.scope.kind == ENTERPRISE_PROJECT and not operation.enterprise_project:
+            held = ctx.decisions.decide(role.key, operation, assignment)
+            if held.state == NOT_AT_SCOPE:
                 yield _not_at_scope(ctx, assignment, role, operation)
+            elif as_written.state == ALLOWED and held.state in (DENIED, UNKNOWN):
+                # allowed as written, but a Deny of another role its holders have there wins
+                yield from _decision_findings(
+                    ctx, role.instance, f"{role.label} (as held by {', '.join(assignment.principals)})",
+                    operation, held, [*assignment.principals, assignment.key, role.key], assignment.scope.kind)
     yield from _unneeded_actions(ctx, role, operations)
 
 
@@ -180,83 +162,30 @@ def _principal_intents(ctx: CheckContext, principal: Principal) -> Iterable[Find
     operations, findings = _declared(ctx, principal, principal.instance.address, principal.intents,
                                   principal.instance)
     yield from findings
-    if not operations:
-        return
-    holdings = [a for a, _ in ctx.graph.assignments_of(principal.key) if a.scope is not None]
-    project_level = [a for a in holdings if a.scope.reaches_project_services]
     for operation in operations:
-        doubt = _membership_doubt(ctx, principal.key, operation, holdings)
-        usable = [a for a in project_level if a.scope.kind != ENTERPRISE_PROJECT or operation.enterprise_project]
-        if usable:
-            decision, first = _best_scope_decision(ctx, operation, usable, project_level)
+        decision = ctx.decisions.decide(principal.key, operation)
+        for assignment in decision.not_at_scope:
+            yield _not_at_scope(ctx, assignment, ctx.model.roles[assignment.role], operation)
+        if decision.state in (ALLOWED, NOT_AT_SCOPE):
+            continue
+        if decision.via is not None:
+            first = decision.via
             path = [principal.key, first.key, decision.granted_by.get(operation.actions[0], first.role)
                     if operation.actions else first.role]
-            if doubt and decision.state != ALLOWED and not decision.explicitly_denied:
-                decision.state, decision.reasons = UNKNOWN, [*decision.reasons, doubt]
             yield from _decision_findings(ctx, principal.instance, principal.key, operation, decision, path,
                                           first.scope.kind)
-            if decision.state == ALLOWED:
-                continue
-        unsupported = [a for a in project_level if a not in usable]
-        granting = [a for a in unsupported
-                    if ctx.graph.decide_operation(operation, [a.role]).state == ALLOWED]
-        for assignment in granting:
-            yield _not_at_scope(ctx, assignment, ctx.model.roles[assignment.role], operation)
-        if not usable and not granting:
-            everything = ctx.graph.decide_operation(operation, [a.role for a in holdings])
-            if doubt and everything.state != ALLOWED and not everything.explicitly_denied:
-                everything.state, everything.reasons = UNKNOWN, [*everything.reasons, doubt]
-            missing = everything.missing or list(operation.actions)
-            where = "" if holdings else " (it holds no role in the scanned code)"
-            if everything.state == ALLOWED:
-                detail = "its roles allow it only at global-service scope, which does not reach IMS"
-            elif everything.state == UNKNOWN:
-                yield from _decision_findings(ctx, principal.instance, principal.key, operation, everything,
-                                              [principal.key], None)
-                continue
-            else:
-                detail = f"no role it holds at a project-level scope allows {_quote(missing)}{where}"
+        elif decision.state == UNKNOWN:
+            yield from _decision_findings(ctx, principal.instance, principal.key, operation, decision,
+                                          [principal.key], None)
+        else:
+            where = " (it holds no role in the scanned code)" if decision.holds_nothing else ""
+            detail = ("its roles allow it only at global-service scope, which does not reach IMS"
+                      if decision.state == NO_IMS
+                      else f"no role it holds at a project-level scope allows {_quote(decision.missing)}{where}")
             yield ctx.finding("IMS300", principal.instance,
                               f"{principal.key} is meant to perform {operation.id} but {detail}",
-                              operation=operation.id, evidence=[principal.key, *missing, operation.id],
+                              operation=operation.id, evidence=[principal.key, *decision.missing, operation.id],
                               fix=f"assign it a role allowing {_quote(operation.actions)} at project scope")
-
-
-def _membership_doubt(ctx: CheckContext, principal: str, operation: Operation,
-                      holdings: list[Assignment]) -> str | None:
-    """Why a principal may hold `operation` through a group membership that could not be fully
-    resolved (never a reason to call it not granted), or None."""
-    possible, unknown_groups = ctx.graph.possible_assignments_of(principal)
-    if unknown_groups is not None:
-        return f"it may belong to groups the scanned code cannot tell ({unknown_groups.reason})"
-    reaching = [(a, group) for a, group in possible if a.scope is not None and a.scope.reaches_project_services
-                and (a.scope.kind != ENTERPRISE_PROJECT or operation.enterprise_project)]
-    if not reaching:
-        return None
-    combined = ctx.graph.decide_operation(operation, [a.role for a in holdings] + [a.role for a, _ in reaching])
-    if combined.state == DENIED:
-        return None
-    groups = ", ".join(dict.fromkeys(group for _, group in reaching))
-    return (f"it may be a member of {groups}, whose members are not all known "
-            f"({ctx.model.open_groups[reaching[0][1]].reason}), and what that group holds may grant it")
-
-
-def _best_scope_decision(ctx: CheckContext, operation: Operation, usable: list[Assignment],
-                         project_level: list[Assignment]) -> tuple[OperationDecision, Assignment]:
-    """The decision at the scope where the principal fares best.  At each usable assignment's
-    scope, the Allows and Denies that count are those of assignments whose scope covers it (as
-    for a role's intents): a Deny held in another project does not stop this one."""
-    best: tuple[tuple[int, int], OperationDecision, Assignment] | None = None
-    for target in usable:
-        roles = [a.role for a in usable if a.scope.covers(target.scope)]
-        denies = [a.role for a in project_level if a.scope.covers(target.scope)]
-        decision = ctx.graph.decide_operation(operation, roles, deny_roles=denies)
-        rank = ((0, 0) if decision.state == ALLOWED else (1, 0) if decision.state == UNKNOWN
-                else (2, 0) if decision.explicitly_denied else (3, len(decision.missing)))
-        if best is None or rank < best[0]:
-            best = (rank, decision, target)
-    assert best is not None
-    return best[1], best[2]
 
 
 # ---- prerequisites outside IMS -------------------------------------------------------------
@@ -287,7 +216,7 @@ def _prerequisites(ctx: CheckContext) -> Iterable[Finding]:
             continue
         reported.add((principal_key, operation.id))
         for prerequisite in operation.prerequisites:
-            holds, unsure = _holds_prerequisite(ctx, principal_key, prerequisite)
+            holds, unsure = ctx.decisions.holds_prerequisite(principal_key, prerequisite)
             if holds:
                 continue
             level = ctx.catalog.services.get(prerequisite.service)
@@ -306,26 +235,3 @@ def _prerequisites(ctx: CheckContext) -> Iterable[Finding]:
                               f"{names} for {prerequisite.service.upper()} at {reach}, which the scanned code does "
                               "not give it", operation=operation.id, evidence=[*path, operation.id],
                               fix=f"assign {prerequisite.any_of[0]} to {principal_key} at {reach}")
-
-
-def _holds_prerequisite(ctx: CheckContext, principal: str, prerequisite: Any) -> tuple[bool, bool]:
-    """(holds one of the alternatives at a scope reaching the service, some role unresolved)."""
-    wanted = set()
-    for name in prerequisite.any_of:
-        role = ctx.catalog.system_role(name)
-        wanted.add(f"system:{role.display_name}" if role else f"system:{name}")
-    service = ctx.catalog.services.get(prerequisite.service)
-    level = service.level if service else None
-    unsure = False
-    for assignment, _group in ctx.graph.assignments_of(principal):
-        if assignment.scope is None or not assignment.scope.reaches(level):
-            continue
-        if assignment.role in wanted:
-            return True, False
-        if ctx.model.roles[assignment.role].kind == UNRESOLVED:
-            unsure = True
-    possible, unknown_groups = ctx.graph.possible_assignments_of(principal)
-    if unknown_groups is not None or any(a.role in wanted and a.scope is not None and a.scope.reaches(level)
-                                         for a, _ in possible):
-        unsure = True
-    return False, unsure

@@ -47,7 +47,7 @@ def _enterprise_project_assignments(ctx: CheckContext) -> Iterable[Finding]:
         role = ctx.model.roles[assignment.role]
         if assignment.scope is None or assignment.scope.kind != ENTERPRISE_PROJECT or role.kind != CUSTOM:
             continue
-        operations = ctx.graph.role_operations(role.key)
+        operations = ctx.decisions.operations_of_role(role.key)
         if not operations:
             continue
         lost = [op.id for op in operations if not op.enterprise_project]
