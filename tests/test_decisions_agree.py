@@ -45,7 +45,7 @@ def configurations(draw) -> tuple[str, str]:
     return text, intent
 
 
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=60, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=configurations())
 def test_findings_and_explain_agree(tmp_path_factory: pytest.TempPathFactory, case: tuple[str, str]) -> None:
