@@ -1,12 +1,34 @@
 from __future__ import annotations
 
+import csv
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+SHARED = REPO.parent / "shared"  # present in CI; a user's clone may not have it
+FIXTURES = REPO / "tests" / "fixtures"  # vendored copies of what the tests compare against (README there)
+REALWORLD = SHARED / "realworld"  # never copied into the repository: tests that scan it skip without it
+REALWORLD_ABSENT = (f"the real-world corpus {REALWORLD} is not beside the project "
+                    "(it is not copied into the repository; CI has it)")
+
+# The only wall-clock bound a test may have: how long before work that should take a second is
+# reported as a hang. Never a performance assertion: work is bounded by counting it (steps,
+# calls, reads), and this only turns a hang into a failure that names the input.
+HANG_GUARD_S = 300.0
+
+# A busy machine must never fail a test: no per-example deadline, no health check that times
+# data generation. Explicit @settings keep these unless they set them themselves.
+settings.register_profile("no-wall-clock", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("no-wall-clock")
+
+
+def interface_rules() -> list[tuple[str, str]]:
+    """(rule ID, default severity) of every rule INTERFACE.md names, from the vendored table."""
+    with (FIXTURES / "interface_rules.tsv").open(encoding="utf-8", newline="") as handle:
+        return [(row["rule_id"], row["severity"]) for row in csv.DictReader(handle, delimiter="\t")]
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:

@@ -2,9 +2,11 @@
 
 The authority is the Chinese HTML table `000_47634986cf5b2380.txt` (IMS API reference, appendix
 "permissions and supported actions: image management"); the other IMS tables are checked against
-`ims-more-tables.md`. Both are parsed here: the expectations come from the sources, not from this
-file. What this file does hold is the join key from the sources' variant wording to operation
-IDs (e.g. "（仅企业项目迁移需要）" = only for the enterprise-project migration variant).
+`ims-more-tables.md`. Both are copies in `tests/fixtures/` (the README there names the sources;
+test_fixtures.py keeps them equal to `../shared/spec/`), and both are parsed here: the
+expectations come from the sources, not from this file. What this file does hold is the join key
+from the sources' variant wording to operation IDs (e.g. "（仅企业项目迁移需要）" = only for the
+enterprise-project migration variant).
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 
 from iac_ims.catalog import Catalog, Operation, load_catalog
 
-SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "spec"
-SOURCE = SPEC_DIR / "000_47634986cf5b2380.txt"
-MORE_TABLES = SPEC_DIR / "ims-more-tables.md"
+SOURCE = FIXTURES / "000_47634986cf5b2380.txt"
+MORE_TABLES = FIXTURES / "ims-more-tables.md"
 
 # Variant wording in the Chinese source -> the operation ID of that variant. A phrase found in an
 # action's "（仅…需要）" qualifier or in a row's note picks the variant(s) it applies to.
@@ -198,17 +200,14 @@ def _variant_ids(text: str) -> set[str]:
     return {op_id for phrase, op_id in VARIANT_PHRASES.items() if phrase in text}
 
 
-SOURCE_ROWS = parse_source(SOURCE) if SOURCE.is_file() else []
-ROW_PARAMS = [pytest.param(row, id=f"row{row.number:02d}") for row in SOURCE_ROWS] or [
-    pytest.param(None, marks=pytest.mark.skip(reason=f"source table not found: {SOURCE}"), id="no-source")
-]
+SOURCE_ROWS = parse_source(SOURCE)
+ROW_PARAMS = [pytest.param(row, id=f"row{row.number:02d}") for row in SOURCE_ROWS]
 
 
 def _row_operations(cat: Catalog, table: str, number: int) -> list[Operation]:
     return [op for op in cat.operations.values() if op.table == table and op.row == number]
 
 
-@pytest.mark.skipif(not SOURCE.is_file(), reason=f"source table not found: {SOURCE}")
 def test_source_parsed_and_rows_cover_the_catalogue(cat):
     assert len(SOURCE_ROWS) >= 18
     catalogued = sorted({op.row for op in cat.operations.values() if op.table == "image_management"})
@@ -384,16 +383,10 @@ def parse_more_tables(path: Path) -> tuple[list[MdRow], set[str]]:
     return rows, known_actions
 
 
-if MORE_TABLES.is_file():
-    MD_ROWS, MD_ACTIONS = parse_more_tables(MORE_TABLES)
-else:
-    MD_ROWS, MD_ACTIONS = [], set()
-MD_PARAMS = [pytest.param(r, id=f"{r.table}-row{r.number:02d}") for r in MD_ROWS] or [
-    pytest.param(None, marks=pytest.mark.skip(reason=f"not found: {MORE_TABLES}"), id="no-source")
-]
+MD_ROWS, MD_ACTIONS = parse_more_tables(MORE_TABLES)
+MD_PARAMS = [pytest.param(r, id=f"{r.table}-row{r.number:02d}") for r in MD_ROWS]
 
 
-@pytest.mark.skipif(not MORE_TABLES.is_file(), reason=f"not found: {MORE_TABLES}")
 def test_more_tables_cover_the_catalogue(cat):
     assert {r.table for r in MD_ROWS} == set(SECTION_TABLES.values())
     for table in SECTION_TABLES.values():
@@ -402,7 +395,6 @@ def test_more_tables_cover_the_catalogue(cat):
         assert catalogued == in_source, table
 
 
-@pytest.mark.skipif(not MORE_TABLES.is_file(), reason=f"not found: {MORE_TABLES}")
 def test_known_actions_match_the_list(cat):
     assert MD_ACTIONS
     assert set(cat.actions) == MD_ACTIONS

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, REALWORLD, REALWORLD_ABSENT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lark import Token, Tree
@@ -17,8 +18,7 @@ from iac_ims.terraform.fastparse import LARK_TERMINALS, FastParseError, fast_par
 from iac_ims.terraform.parse import hcl_parser
 
 REPO = Path(__file__).resolve().parents[1]
-REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
-GENERATOR = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_corpus.py"
+GENERATOR = FIXTURES / "gen_corpus.py"
 
 _POSITION = ("start_pos", "line", "column", "end_line", "end_column", "end_pos")
 
@@ -126,12 +126,11 @@ def test_hostile_files():
         compare(_read(path))
 
 
-@pytest.mark.skipif(not REALWORLD.is_dir(), reason="shared/realworld corpus absent")
+@pytest.mark.skipif(not REALWORLD.is_dir(), reason=REALWORLD_ABSENT)
 def test_realworld_corpus():
     _check_files(sorted(REALWORLD.rglob("*.tf")))
 
 
-@pytest.mark.skipif(not GENERATOR.is_file(), reason="shared/bench/gen_corpus.py absent")
 def test_generated_corpus(tmp_path):
     subprocess.run([sys.executable, str(GENERATOR), str(tmp_path), "120"], check=True, capture_output=True)
     _check_files(sorted(tmp_path.rglob("*.tf")), min_fast_share=1.0)

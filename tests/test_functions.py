@@ -5,11 +5,10 @@ from __future__ import annotations
 from conftest import attr_expr, ev, is_error
 
 import json
-import time
 
 import pytest
 
-from iac_ims.terraform.context import SimpleContext
+from iac_ims.terraform.context import Budget, SimpleContext
 from iac_ims.terraform.evaluate import evaluate
 from iac_ims.terraform.functions import FUNCTIONS, json_encode
 from iac_ims.terraform.values import PartialJson, Reference, Unknown
@@ -135,12 +134,30 @@ def test_templatefile_sees_only_vars():
     assert isinstance(v, Unknown) and not is_error(v)
 
 
-def test_templatefile_recursion_is_bounded():
-    ctx = SimpleContext(files={"r.tpl": '${templatefile("r.tpl", {})}'})
-    t = time.perf_counter()
-    v = ev('templatefile("r.tpl", {})', ctx)
+class CountingContext(SimpleContext):
+    """Counts the file reads: one per templatefile() call that got as far as reading."""
+
+    reads = 0
+
+    def read_file(self, path):
+        self.reads += 1
+        return super().read_file(path)
+
+
+@pytest.mark.parametrize("template,most_reads", [
+    ('${templatefile("r.tpl", {})}', 16),
+    ('${templatefile("r.tpl", {})}${templatefile("r.tpl", {})}', 1024),  # doubles at each level
+])
+def test_templatefile_recursion_is_bounded(template, most_reads):
+    # Work counted, not timed: the reads are the templates rendered, the budget's steps the rest.
+    # Nesting stops after a few levels (8 today: 9 reads, and 511 when each level calls itself
+    # twice); without that limit the reads would go on until the step budget or the stack ran out.
+    ctx = CountingContext(files={"r.tpl": template})
+    budget = Budget()
+    v = evaluate(attr_expr('locals {\n  value = templatefile("r.tpl", {})\n}\n', "value"), ctx, budget)
     assert isinstance(v, Unknown) and "nested" in v.reason
-    assert time.perf_counter() - t < 2
+    spent = Budget().steps - budget.steps
+    assert 1 < ctx.reads <= most_reads and spent <= 10 * most_reads, (ctx.reads, spent)
 
 
 # --- try / can --------------------------------------------------------------------------------

@@ -10,12 +10,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import (
+    FIXTURES,
+    HANG_GUARD_S,
+    REALWORLD,
+    REALWORLD_ABSENT,
+    REPO,
+    write_tree,
+)
 
-from conftest import REPO, SHARED, write_tree
 from iac_ims.pipeline import ScanOptions, scan
 
-REALWORLD = SHARED / "realworld"
-GENERATOR = SHARED / "bench" / "gen_corpus.py"
+GENERATOR = FIXTURES / "gen_corpus.py"
 
 
 def _both(paths: list[Path]) -> tuple[str, str]:
@@ -31,7 +37,7 @@ def test_samples_identical() -> None:
     assert fast == full
 
 
-@pytest.mark.skipif(not REALWORLD.exists(), reason="../shared/realworld is not present")
+@pytest.mark.skipif(not REALWORLD.is_dir(), reason=REALWORLD_ABSENT)
 def test_realworld_identical() -> None:
     directories = sorted(p for p in REALWORLD.iterdir() if p.is_dir())
     for directory in directories:
@@ -39,7 +45,6 @@ def test_realworld_identical() -> None:
         assert fast == full, directory.name
 
 
-@pytest.mark.skipif(not GENERATOR.exists(), reason="../shared/bench/gen_corpus.py is not present")
 def test_generated_repository_identical(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(GENERATOR), str(tmp_path / "corpus"), "64"], check=True,
                    stdout=subprocess.DEVNULL)
@@ -57,7 +62,6 @@ def test_broken_file_nothing_depends_on_still_gets_its_ims900(tmp_path: Path) ->
     assert '"IMS900"' in fast and "network.tf" in fast
 
 
-@pytest.mark.skipif(not GENERATOR.exists(), reason="../shared/bench/gen_corpus.py is not present")
 def test_worker_processes_do_not_change_the_report(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(GENERATOR), str(tmp_path / "corpus"), "160"], check=True,
                    stdout=subprocess.DEVNULL)
@@ -86,12 +90,14 @@ def test_worker_sends_the_blocks_the_main_process_would_build(tmp_path: Path) ->
     background = BackgroundWorkers(files, jobs=2, must_parse=mentions_iam_resource)
     try:
         last, rel = files[-1]  # the workers start from the far end
-        deadline = time.monotonic() + 60
+        # parsed() never waits, so poll; the deadline only turns a worker that never answers
+        # into a failure, it does not time the workers
+        deadline = time.monotonic() + HANG_GUARD_S
         sent = background.parsed(last)
         while sent is None and time.monotonic() < deadline:
             time.sleep(0.01)
             sent = background.parsed(last)
-        assert sent is not None
+        assert sent is not None, f"no worker sent {last.name} within {HANG_GUARD_S:g} s (a hang)"
         assert sent == parse_file(last, rel)
         assert sent.blocks[0].attributes["policy"].expr.data == "expr_term"
     finally:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, REALWORLD, REALWORLD_ABSENT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fastparse import _EXPR, _bodies, lark_parse
@@ -19,8 +20,7 @@ from iac_ims.terraform.parse import parse_hcl_tree, syntax_error
 from iac_ims.terraform.quickcheck import certainly_valid
 
 REPO = Path(__file__).resolve().parents[1]
-REALWORLD = REPO.parent / "shared" / "realworld"
-GENERATOR = REPO.parent / "shared" / "bench" / "gen_corpus.py"
+GENERATOR = FIXTURES / "gen_corpus.py"
 
 
 def parses(text: str) -> bool:
@@ -126,13 +126,12 @@ def test_samples_and_hostile_files():
         assert_sound(text)
 
 
-@pytest.mark.skipif(not REALWORLD.is_dir(), reason="shared/realworld corpus absent")
+@pytest.mark.skipif(not REALWORLD.is_dir(), reason=REALWORLD_ABSENT)
 def test_realworld_corpus():
     answers = [assert_sound(text) for text in _corpus_files(REALWORLD)]
     assert sum(answers) >= 0.3 * len(answers)
 
 
-@pytest.mark.skipif(not GENERATOR.is_file(), reason="shared/bench/gen_corpus.py absent")
 def test_generated_corpus(tmp_path):
     subprocess.run([sys.executable, str(GENERATOR), str(tmp_path), "120"], check=True, capture_output=True)
     answers = [assert_sound(text) for text in _corpus_files(tmp_path)]

@@ -17,13 +17,12 @@ from __future__ import annotations
 import csv
 
 import pytest
+from conftest import FIXTURES, REALWORLD, REALWORLD_ABSENT
 
-from conftest import SHARED
 from iac_ims.pipeline import ScanOptions, scan
 
-REALWORLD = SHARED / "realworld"
-ROLES_TSV = SHARED / "spec" / "system-roles.tsv"
-pytestmark = pytest.mark.skipif(not REALWORLD.is_dir(), reason="the real-world corpus is not beside the project")
+ROLES_TSV = FIXTURES / "system-roles.tsv"
+pytestmark = pytest.mark.skipif(not REALWORLD.is_dir(), reason=REALWORLD_ABSENT)
 
 # (rule, severity, file relative to the scanned folder, line, resource) of every finding
 EXPECTED: dict[str, list[tuple]] = {
@@ -121,7 +120,6 @@ def _listed_names() -> set[str]:
     return {row["display_name"] for row in rows} | {row["internal_name"] for row in rows if row["internal_name"]}
 
 
-@pytest.mark.skipif(not ROLES_TSV.is_file(), reason="the public role list is not beside the project")
 def test_what_no_folder_may_show() -> None:
     """No IMS204 naming a listed system role or an empty name, no IMS102 on another service, at
     most one IMS901 per block and cause."""

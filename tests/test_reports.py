@@ -12,17 +12,18 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import FIXTURES
 
 from iac_ims.findings import Finding
+from iac_ims.pipeline import InternalError, Report, ScanOptions, scan
 from iac_ims.report import render
 from iac_ims.report.github import escape_data, escape_property, render_github
 from iac_ims.report.junit import render_junit
 from iac_ims.report.markdown import MAX_ROWS, escape_cell, render_markdown
 from iac_ims.report.sarif import fingerprint, render_sarif, rule_name
-from iac_ims.pipeline import InternalError, Report, ScanOptions, scan
 
 REPO = Path(__file__).resolve().parents[1]
-SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "sarif-2.1.0-rtm.5.json"
+SARIF_SCHEMA = FIXTURES / "sarif-2.1.0-rtm.5.json"
 
 TERRAFORM = """
 resource "huaweicloud_identity_group" "ops" {
@@ -126,8 +127,6 @@ def scanned(tmp_path: Path) -> Report:
 
 
 def sarif_validator():
-    if not SARIF_SCHEMA.is_file():
-        pytest.skip(f"SARIF schema not available at {SARIF_SCHEMA}")
     import jsonschema
 
     schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))

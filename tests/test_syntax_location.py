@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SHARED, findings_of, scan_tree
+from conftest import REALWORLD, REALWORLD_ABSENT, REPO, findings_of, scan_tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -202,11 +202,12 @@ def test_valid_constructs_are_not_taken_for_broken_ones(text):
     assert first_broken(text) is None
 
 
-@pytest.mark.parametrize("root", [REPO / "sample_configs", REPO / "tests" / "hostile", SHARED / "realworld"])
+@pytest.mark.parametrize("root", [
+    REPO / "sample_configs", REPO / "tests" / "hostile",
+    pytest.param(REALWORLD, marks=pytest.mark.skipif(not REALWORLD.is_dir(), reason=REALWORLD_ABSENT)),
+])
 def test_no_valid_corpus_file_has_a_broken_construct(root):
     """The scan must read valid Terraform as well-formed, or it would blame a sound construct."""
-    if not root.is_dir():
-        pytest.skip(f"{root} absent")
     checked = 0
     for path in sorted(root.rglob("*")):
         if not path.is_file() or not path.name.endswith((".tf", ".tfvars", ".tf.json", ".tfvars.json")):
