@@ -145,11 +145,6 @@ class Catalog:
         stripping whitespace. Several for a split row (e.g. `PATCH /v2/cloudimages/{image_id}`)."""
         return list(self._api_index.get((method.strip().upper(), path.strip()), ()))
 
-    def operations_needing(self, action: str) -> list[Operation]:
-        """Operations that list `action` (matched case-insensitively) among their required actions."""
-        wanted = action.lower()
-        return [op for op in self.operations.values() if any(a.lower() == wanted for a in op.actions)]
-
     # ---------------------------------------------------------------- actions
     def is_ims_action(self, action: str) -> bool:
         """True for a known IMS action (no wildcard). Matching is case-insensitive, as IAM's is;
@@ -178,10 +173,6 @@ class Catalog:
         """The system role with this display name, former display name or internal name
         (case-sensitive, as IAM is), or None. Display names win over former and internal names."""
         return self._role_index.get(name)
-
-    def known_role_names(self) -> list[str]:
-        """Every name a system role is known by (display, former, internal), for typo detection."""
-        return list(self._role_index) + [n for n in self._unstable_index if n not in self._role_index]
 
     def role_name(self, name: str) -> tuple[str, SystemRole] | None:
         """What `name` is to IAM: (DISPLAY_NAME | INTERNAL_NAME | FORMER_NAME, the role), or
@@ -255,7 +246,6 @@ class Catalog:
 # ==================================================================== loading
 
 KINDS = ("catalog", "services", "system_roles", "rules", "extension")
-SECTIONS = ("operations", "known_actions", "services", "system_roles", "rules")
 _SHIPPED_KIND_BY_NAME = {
     "ims_catalog": "catalog",
     "services": "services",

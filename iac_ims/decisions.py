@@ -24,7 +24,6 @@ from iac_ims.iam.policy import ALLOWED, DENIED, UNKNOWN, decide as decide_action
 
 NOT_AT_SCOPE = "not_at_this_scope"
 NO_IMS = "no_ims_at_this_scope"
-STATES = (ALLOWED, DENIED, UNKNOWN, NOT_AT_SCOPE, NO_IMS)
 
 
 @dataclass

@@ -203,7 +203,6 @@ def test_action_helpers(cat):
     assert cat.actions_matching("ims:*:*") == list(cat.actions)
     assert cat.actions_matching("*") == list(cat.actions)
     assert cat.actions_matching("ims:image:list") == []
-    assert [op.id for op in cat.operations_needing("ims:wholeImages:create")] == ["create_whole_image"]
 
 
 def test_service_levels(cat):
@@ -241,7 +240,7 @@ def test_system_roles(cat):
         assert role.actions_known and role.allow == ()
     assert cat.system_role("Server Administrator").actions_known is True
     assert cat.system_role("BMS FullAccess").actions_known is False
-    assert "CBR Admin" in cat.known_role_names()
+    assert cat.role_name("CBR Admin")[1].display_name == "CBR FullAccess"
     # every prerequisite names a known role
     for op in cat.operations.values():
         for p in op.prerequisites:

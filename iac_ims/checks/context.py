@@ -105,7 +105,7 @@ class CheckContext:
         operations: list[tuple[IntentItem, Operation]] = []
         problems: list[IntentProblem] = []
         for item in items:
-            operation = self.catalog.operations.get(item.text)
+            operation = self.catalog.operation(item.text)
             if operation is not None:
                 operations.append((item, operation))
                 continue

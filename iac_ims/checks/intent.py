@@ -9,7 +9,7 @@ from iac_ims.checks import rule
 from iac_ims.checks.context import CheckContext
 from iac_ims.findings import Finding
 from iac_ims.decisions import NO_IMS, NOT_AT_SCOPE, OperationDecision
-from iac_ims.iam.actions import action_matches, canonical_index, is_wildcard
+from iac_ims.iam.actions import is_wildcard
 from iac_ims.iam.model import ENTERPRISE_PROJECT, Assignment, Principal, Role
 from iac_ims.iam.policy import ALLOWED, DENIED, UNKNOWN, ims_actions_named
 
@@ -140,13 +140,12 @@ def _not_at_scope(ctx: CheckContext, assignment: Assignment, role: Role, operati
 def _unneeded_actions(ctx: CheckContext, role: Role, operations: list[Operation]) -> Iterable[Finding]:
     """IMS307: IMS actions granted that no declared intent needs."""
     needed = {a for op in operations for a in op.actions}
-    canonical = canonical_index(ctx.catalog.actions)
     extra: list[str] = []
     for entry in ims_actions_named(role.policy, ctx.catalog, effect="Allow"):
         if is_wildcard(entry.text):
-            if any(action_matches(entry.text, a) for a in ctx.catalog.actions if a not in needed):
+            if any(a not in needed for a in ctx.catalog.actions_matching(entry.text)):
                 extra.append(entry.text)
-        elif canonical.get(entry.text.lower(), entry.text) not in needed:
+        elif (ctx.catalog.canonical_action(entry.text) or entry.text) not in needed:
             extra.append(entry.text)
     extra = list(dict.fromkeys(extra))
     if extra:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from iac_ims.catalog import Catalog
-from iac_ims.iam.actions import canonical_index, expand, is_admin_wildcard, is_wildcard, split_action, segment_matches
+from iac_ims.iam.actions import is_admin_wildcard, is_wildcard, split_action, segment_matches
 from iac_ims.iam.policy import (ALLOW, ALLOWED, DENIED, ActionEntry, Decision, PolicyDocument, PolicyProblem, Statement,
                                 decide, ims_actions_named, ims_service)
 from iac_ims.suggest import closest, edit_distance
@@ -71,7 +71,6 @@ class PolicyChecker:
         self.role_type = role_type
         self.custom = custom
         self.known = tuple(catalog.actions)
-        self.canonical = canonical_index(self.known)
         self.service = ims_service(catalog)
         self.problems_found: list[PolicyProblem] = []
 
@@ -115,12 +114,12 @@ class PolicyChecker:
         text, path = entry.text, entry.json_path
         if self.is_ims(parts):
             if is_wildcard(text):
-                if expand(text, self.known):
+                if self.catalog.actions_matching(text):
                     return
                 suggestions = _wildcard_suggestions(parts, self.known, text)
                 message = f'"{text}" {_where(path)} matches no known IMS action, so it grants nothing'
             else:
-                if text.lower() in self.canonical:
+                if self.catalog.is_ims_action(text):
                     return
                 suggestions = _action_suggestions(parts, self.known, text)
                 message = f'"{text}" {_where(path)} is not a known IMS action, so it grants nothing'
@@ -140,9 +139,9 @@ class PolicyChecker:
         if edit_distance(service, self.service, max_distance=1) > 1:
             return
         corrected = f"{self.service}:{parts[1]}:{parts[2]}"
-        if not expand(corrected, self.known):
+        if not self.catalog.actions_matching(corrected):
             return
-        canonical = self.canonical.get(corrected.lower(), corrected)
+        canonical = self.catalog.canonical_action(corrected) or corrected
         self.add(
             "IMS101",
             f'"{text}" {_where(path)} names the service "{parts[0]}", which does not exist; '

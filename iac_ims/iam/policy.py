@@ -89,10 +89,6 @@ class Statement:
         return self.has_condition or self.has_resource
 
     @property
-    def effect_unknown(self) -> bool:
-        return isinstance(self.effect, Unknown)
-
-    @property
     def matcher(self) -> ActionMatcher:
         if self._matcher is None:
             self._matcher = ActionMatcher(entry.text for entry in self.actions)
@@ -120,10 +116,6 @@ class PolicyDocument:
     problems: list[PolicyProblem] = field(default_factory=list)
     unknown: Unknown | None = None  # the whole policy (or its statement list) cannot be read
     double_encoded: bool = False
-
-    @property
-    def readable(self) -> bool:
-        return self.unknown is None
 
     @property
     def entries(self) -> list[tuple[Statement, ActionEntry]]:

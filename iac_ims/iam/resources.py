@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 
 ROLE = "role"
 GROUP_ASSIGNMENT = "group_assignment"
@@ -45,12 +44,6 @@ _DATA: dict[str, str] = {
     "huaweicloud_identity_custom_role": CUSTOM_ROLE_DATA,
 }
 
-LEGACY_ASSIGNMENT_TYPES = frozenset({
-    "huaweicloud_identity_role_assignment",
-    "huaweicloud_identity_role_assignment_v3",
-    "flexibleengine_identity_role_assignment_v3",
-})
-
 # Scope arguments of a group role assignment: exactly one must be set.
 SCOPE_ARGUMENTS = ("domain_id", "project_id", "enterprise_project_id")
 # The literal project_id that means every project, existing and future.
@@ -61,12 +54,6 @@ AGENCY_DOMAIN_ROLES = "domain_roles"
 AGENCY_ALL_RESOURCES_ROLES = "all_resources_roles"
 AGENCY_PROJECT_BLOCK = "project_role"
 AGENCY_EP_BLOCK = "enterprise_project_roles"
-
-
-@dataclass(frozen=True)
-class Kind:
-    kind: str
-    mode: str
 
 
 def kind_of(mode: str, type_: str) -> str | None:
@@ -89,5 +76,3 @@ def relevant_type_fragments() -> tuple[str, ...]:
     """Substrings one of which every relevant type contains (its service segment, `_identity_`)."""
     return tuple(sorted({"_" + t.split("_")[1] + "_" for t in relevant_types()}))
 
-
-PRINCIPAL_KINDS = frozenset({GROUP, USER, AGENCY})

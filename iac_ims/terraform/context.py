@@ -27,10 +27,6 @@ class Budget:
 
     steps: int = MAX_EVAL_STEPS
 
-    def spend(self, n: int = 1) -> bool:
-        self.steps -= n
-        return self.steps >= 0
-
 
 class EvalContext(Protocol):
     """Everything outside an expression that the expression may refer to.

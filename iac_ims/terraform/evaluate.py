@@ -11,7 +11,6 @@ them); `evaluate` itself never raises: it returns `Unknown("error: ...")`.  Reso
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import replace
@@ -30,7 +29,7 @@ from iac_ims.terraform.context import (
     Budget,
     EvalContext,
 )
-from iac_ims.terraform.values import Invalid, PartialList, PartialString, Reference, Unknown, partial_list
+from iac_ims.terraform.values import Invalid, PartialList, PartialString, Reference, Unknown, instance_suffix, partial_list
 
 __all__ = [
     "EvalError",
@@ -378,18 +377,6 @@ def _map_key(key: Any) -> str:
     if key is None:
         raise EvalError("a null value cannot be used as a map key")
     raise EvalError(f"a string is required as a map key, not a {type_name(key)}")
-
-
-def _instance_key(key: Any) -> str:
-    t = type(key)
-    if t is float and key.is_integer():
-        key = int(key)
-        t = int
-    if t is int:
-        return f"[{key}]"
-    if t is str:
-        return "[" + json.dumps(key, ensure_ascii=False) + "]"
-    return "[" + json.dumps(key) + "]"
 
 
 def _attr_key(key: Any) -> str:
@@ -760,7 +747,7 @@ class Evaluator:
                 if value.attribute:
                     return replace(value, attribute=value.attribute + (_attr_key(key),))
                 if value.instance_keys_known:
-                    return replace(value, address=value.address + _instance_key(key))
+                    return replace(value, address=value.address + instance_suffix(key))
                 return value
             return plain_unknown(value)
         if value is None:

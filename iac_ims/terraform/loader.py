@@ -21,7 +21,7 @@ from iac_ims.cache import content_digest
 from iac_ims.terraform.parse import (Attribute, Block, JsonExpr, ParsedFile, decode_source, json_syntax_error,
                                      parse_source, read_source_bytes, syntax_error)
 from iac_ims.terraform.overrides import from_override, is_override_file, merge_all, slot_of
-from iac_ims.terraform.values import Diagnostic, Invalid, Reference, Unknown, first_unknown
+from iac_ims.terraform.values import Diagnostic, Invalid, Reference, Unknown, first_unknown, instance_suffix
 
 MAX_MODULE_DEPTH = 16
 MAX_INSTANCES = 10_000  # one count/for_each beyond this is treated as unknown
@@ -245,9 +245,6 @@ class ModuleSource:
             return (self.resources if kind == "resource" else self.data), (slot[1], slot[2])
         return {"variable": self.variables, "output": self.outputs, "module": self.module_calls}[kind], slot[1]
 
-    def unparsed(self) -> list[SourceFile]:
-        return [f for f in self.files if f.parsed is None]
-
     def _index(self, block: Block) -> None:
         if block.type == "locals":
             for name, attribute in block.attributes.items():
@@ -454,14 +451,6 @@ class ResourceInstance(EvaluatedBlock):
     def nested(self, type_: str) -> list[NestedBlock]:
         """Nested blocks of a type, with `dynamic "type"` blocks expanded."""
         return expand_nested(self.block, type_, self.ctx)
-
-
-def instance_suffix(key: Any) -> str:
-    if key is None:
-        return ""
-    if isinstance(key, int):
-        return f"[{key}]"
-    return f"[{json.dumps(key)}]"
 
 
 def block_address(prefix: str, block: Block | None) -> str | None:

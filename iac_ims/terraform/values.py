@@ -14,6 +14,20 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol, runtime_checkable
 
 
+def instance_suffix(key: Any) -> str:
+    """The instance key part of a resource address as Terraform writes it: `[0]`, `["ops"]`
+    (strings quoted as JSON, non-ASCII characters as they are)."""
+    if key is None:
+        return ""
+    if isinstance(key, float) and key.is_integer():
+        key = int(key)
+    if isinstance(key, int) and not isinstance(key, bool):
+        return f"[{key}]"
+    import json
+
+    return "[" + json.dumps(key, ensure_ascii=False) + "]"
+
+
 @dataclass(frozen=True)
 class Unknown:
     """A value that cannot be resolved statically.
