@@ -1,0 +1,33 @@
+# IMS202 (bad): an assignment with two scopes, project_id and domain_id (left over from an edit).
+# An assignment needs exactly one scope; the provider rejects this one.
+
+variable "project_id" {
+  type    = string
+  default = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
+}
+
+variable "domain_id" {
+  type    = string
+  default = "9f8e7d6c5b4a43210fedcba987654321"
+}
+
+resource "huaweicloud_identity_group" "image_ops" {
+  name = "image-ops"
+}
+
+resource "huaweicloud_identity_role" "image_viewer" {
+  name        = "image-viewer"
+  description = "List and show images"
+  type        = "XA"
+  policy = jsonencode({
+    Version   = "1.1"
+    Statement = [{ Effect = "Allow", Action = ["ims:images:list", "ims:images:get"] }]
+  })
+}
+
+resource "huaweicloud_identity_group_role_assignment" "image_ops" {
+  group_id   = huaweicloud_identity_group.image_ops.id
+  role_id    = huaweicloud_identity_role.image_viewer.id
+  project_id = var.project_id
+  domain_id  = var.domain_id
+}

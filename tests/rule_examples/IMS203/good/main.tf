@@ -1,0 +1,26 @@
+# IMS203 (good): the same role, assigned to the audit group.
+
+variable "project_id" {
+  type    = string
+  default = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
+}
+
+resource "huaweicloud_identity_group" "image_auditors" {
+  name = "image-auditors"
+}
+
+resource "huaweicloud_identity_role" "image_auditor" {
+  name        = "image-auditor"
+  description = "List and show images for the audit team"
+  type        = "XA"
+  policy = jsonencode({
+    Version   = "1.1"
+    Statement = [{ Effect = "Allow", Action = ["ims:images:list", "ims:images:get"] }]
+  })
+}
+
+resource "huaweicloud_identity_group_role_assignment" "image_auditors_project" {
+  group_id   = huaweicloud_identity_group.image_auditors.id
+  role_id    = huaweicloud_identity_role.image_auditor.id
+  project_id = var.project_id
+}

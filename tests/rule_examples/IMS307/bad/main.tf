@@ -1,0 +1,31 @@
+# IMS307 (bad): a role meant only to list images (intent below) that also grants
+# "ims:images:delete", which no declared intent needs.
+
+variable "project_id" {
+  type    = string
+  default = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
+}
+
+resource "huaweicloud_identity_group" "image_team" {
+  name = "image-team"
+}
+
+# iac-ims:intent list_images
+resource "huaweicloud_identity_role" "image_operator" {
+  name        = "image-operator"
+  description = "List images"
+  type        = "XA"
+  policy = jsonencode({
+    Version = "1.1"
+    Statement = [{
+      Effect = "Allow"
+      Action = ["ims:images:list", "ims:images:delete"]
+    }]
+  })
+}
+
+resource "huaweicloud_identity_group_role_assignment" "image_team" {
+  group_id = huaweicloud_identity_group.image_team.id
+  role_id  = huaweicloud_identity_role.image_operator.id
+  project_id = var.project_id
+}

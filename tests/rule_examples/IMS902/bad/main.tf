@@ -1,0 +1,24 @@
+# IMS902 (bad): the policy is read with file() from a directory beside this one (../policies),
+# outside the scanned tree (this directory), so its contents are not checked.
+
+variable "project_id" {
+  type    = string
+  default = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
+}
+
+resource "huaweicloud_identity_group" "image_viewers" {
+  name = "image-viewers"
+}
+
+resource "huaweicloud_identity_role" "image_viewer" {
+  name        = "image-viewer"
+  description = "List and show images"
+  type        = "XA"
+  policy      = file("${path.module}/../policies/image-viewer.json")
+}
+
+resource "huaweicloud_identity_group_role_assignment" "image_viewers_project" {
+  group_id   = huaweicloud_identity_group.image_viewers.id
+  role_id    = huaweicloud_identity_role.image_viewer.id
+  project_id = var.project_id
+}
