@@ -23,8 +23,9 @@ def _names(items: list[str]) -> str:
 
 
 def _evidence(assignment: Assignment) -> list[str]:
-    return [*assignment.principals, assignment.key if assignment.via == "assignment" else assignment.resource,
-            assignment.role]
+    """Principal, assignment (an agency is both), role."""
+    where = assignment.key if assignment.via == "assignment" else assignment.resource
+    return list(dict.fromkeys([*assignment.principals, where, assignment.role]))
 
 
 def _scope_value(assignment: Assignment) -> tuple[Any, tuple[str, ...]]:
