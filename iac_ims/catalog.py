@@ -6,14 +6,19 @@ validates (JSON Schema, `rules/schema/`) and indexes it. User catalogue files (c
 new entries are added.
 
 File kinds, told apart by a top-level `kind:` key (shipped files may also be recognised by name):
-`catalog` (operations, known_actions), `services`, `system_roles`, `rules`, and `extension` (any
-mix of those sections; the default for a user file without `kind`).
+`catalog` (operations, known_actions), `services`, `system_roles`, `rules`, `provider_calls`
+(what the Terraform providers call for each image resource and data source, phase by phase, and
+the IAM actions each call needs: `Catalog.provider_calls`, keyed `TYPE` for a resource and
+`data.TYPE` for a data source, with the `provenance` of that map), and `extension` (any mix of
+those sections; the default for a user file without `kind`). A user file's `provider_calls` entry
+with the same type and kind replaces the shipped one.
 
 Loading is cached per process (`load_catalog` is keyed by the extra files and their mtimes) and
 across processes: the parsed content of every file that passed schema validation is kept in the
 user cache directory, keyed by the SHA-256 of its bytes and of the schemas, so that a warm start
 needs neither YAML parsing nor jsonschema. Set `IAC_IMS_NO_CACHE=1` to disable the disk cache.
-The cross-reference checks (replacement IDs, actions, prerequisite roles) always run.
+The cross-reference checks (replacement IDs, actions, prerequisite roles and services, the
+provider calls' actions, services and roles) always run.
 """
 
 from __future__ import annotations
@@ -123,6 +128,150 @@ class RuleMeta:
     family: str = ""  # policy | scope | intent | reading
 
 
+# ---------------------------------------------------------------- provider calls (rules/provider_calls.yaml)
+
+# The forms of a provider call's `when` (`When.form`).
+WHEN_FORMS = ("always", "attribute_set", "attribute_unset", "attribute_changes", "attribute_equals",
+              "attribute_differs", "on_error", "other", "all_of", "any_of")
+PHASES = ("read", "create", "update", "delete", "import")
+
+
+@dataclass(frozen=True)
+class AttributeRef:
+    """A `when` value that is another argument of the same block (`{attribute: region}`); an
+    unset `region` is the provider's region."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class When:
+    """When a provider call happens, to be evaluated against the Terraform block:
+
+    - `always`;
+    - `attribute_set` / `attribute_unset`: one of / none of `attributes` is set (not null, not
+      empty: the provider's GetOk); `attribute_changes` (update): one of them changes;
+    - `attribute_equals` / `attribute_differs`: every one of `attributes` is set to / set to
+      something other than its value in `values` (a literal or an `AttributeRef`);
+    - `on_error`: a fallback, only after another call fails as `text` says; `other`: a condition
+      the block does not decide (`text`): a checker that must never under-report counts both as
+      possible;
+    - `all_of` / `any_of`: every one / one of `clauses`.
+    `tags` includes the provider's `default_tags` (the provider merges them)."""
+
+    form: str
+    attributes: tuple[str, ...] = ()
+    values: tuple[Any, ...] = ()  # attribute_equals / attribute_differs: one per attribute
+    text: str = ""
+    clauses: tuple[When, ...] = ()
+
+    @property
+    def names(self) -> frozenset[str]:
+        """Every argument name it mentions (those referred to by an `AttributeRef` too)."""
+        found = set(self.attributes)
+        found.update(v.name for v in self.values if isinstance(v, AttributeRef))
+        for clause in self.clauses:
+            found |= clause.names
+        return frozenset(found)
+
+    def to_data(self) -> str | dict[str, Any]:
+        """The form it is written in (`always`, or a one-key mapping), for JSON output."""
+        if self.form == "always":
+            return "always"
+        if self.form in ("on_error", "other"):
+            return {self.form: self.text}
+        if self.form in ("all_of", "any_of"):
+            return {self.form: [c.to_data() for c in self.clauses]}
+        if self.form in ("attribute_equals", "attribute_differs"):
+            return {self.form: {a: ({"attribute": v.name} if isinstance(v, AttributeRef) else v)
+                                for a, v in zip(self.attributes, self.values, strict=True)}}
+        return {self.form: list(self.attributes)}
+
+
+ALWAYS = When("always")
+
+
+@dataclass(frozen=True)
+class CallRequirement:
+    """A permission a provider call needs beside its actions (another service's, or an IMS
+    action only some accounts need): all of `actions` (patterns allowed) and/or any one of
+    `roles` (system-role display names), for `service`. `basis`: documented (a permission
+    table's note) | dependency (a permission table's dependency list) | inferred (from what the
+    source says is needed) | unconfirmed (something is needed, not exactly what: `actions` and
+    `roles` may then be empty)."""
+
+    service: str
+    actions: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    basis: str = "documented"
+    when: When = ALWAYS
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class ProviderCall:
+    """One HTTP call a provider makes in one phase of a resource or data source."""
+
+    phase: str  # read | create | update | delete | import
+    method: str
+    path: str
+    actions: tuple[str, ...]  # every IAM action it needs; () when none, or unconfirmed
+    unconfirmed: bool  # no permission table lists its action (then `actions` is ())
+    enterprise_project: str  # yes | no | unknown: a grant at enterprise-project scope works
+    requires: tuple[CallRequirement, ...]
+    when: When
+    condition: str  # the source's wording
+    source: str  # file:line in the provider (see `Catalog.provenance`)
+    prerequisite_note: str = ""  # what the source says beside `requires`
+    unconfirmed_note: str = ""  # what the source says about an unconfirmed action
+    inferred: bool = False  # the action is inferred: no permission table lists this path
+
+    @property
+    def api(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class ResourceCalls:
+    """Every call a provider makes for one resource type or data source, in source order."""
+
+    type: str
+    kind: str  # resource | data
+    provider: str  # huaweicloud | flexibleengine | ...
+    deprecated: bool
+    importable: bool
+    calls: tuple[ProviderCall, ...]
+    note: str = ""
+
+    @property
+    def key(self) -> str:
+        """Its key in `Catalog.provider_calls`: `TYPE`, or `data.TYPE` for a data source."""
+        return provider_calls_key(self.type, self.kind)
+
+    def phase(self, phase: str) -> tuple[ProviderCall, ...]:
+        """Its calls of one phase (read, create, update, delete, import), in order."""
+        return tuple(call for call in self.calls if call.phase == phase)
+
+
+@dataclass(frozen=True)
+class ProviderSource:
+    """Where the provider-call map comes from: provider code read (with its commit) or a
+    permission table."""
+
+    name: str
+    used_for: str
+    url: str | None = None
+    commit: str | None = None
+    version: str | None = None
+    date: str | None = None
+
+
+def provider_calls_key(type_: str, kind: str = "resource") -> str:
+    """`huaweicloud_images_image` for the resource, `data.huaweicloud_images_image` for the data
+    source (the providers have both under one name), as Terraform addresses them."""
+    return f"data.{type_}" if kind == "data" else type_
+
+
 @dataclass
 class Catalog:
     """The merged catalogue. Treat as read-only: `load_catalog` returns a shared, cached instance
@@ -134,6 +283,13 @@ class Catalog:
     system_roles: tuple[SystemRole, ...] = ()
     rules: dict[str, RuleMeta] = field(default_factory=dict)
     sources: tuple[str, ...] = ()  # files loaded, in order
+    provider_calls: dict[str, ResourceCalls] = field(default_factory=dict)  # key: provider_calls_key
+    provenance: tuple[ProviderSource, ...] = ()  # of provider_calls
+
+    # ---------------------------------------------------------------- provider calls
+    def resource_calls(self, type_: str, kind: str = "resource") -> ResourceCalls | None:
+        """The calls of one resource type (kind "resource") or data source (kind "data"), or None."""
+        return self.provider_calls.get(provider_calls_key(type_, kind))
 
     # ---------------------------------------------------------------- operations
     def operation(self, operation_id: str) -> Operation | None:
@@ -245,14 +401,15 @@ class Catalog:
 
 # ==================================================================== loading
 
-KINDS = ("catalog", "services", "system_roles", "rules", "extension")
+KINDS = ("catalog", "services", "system_roles", "rules", "provider_calls", "extension")
 _SHIPPED_KIND_BY_NAME = {
     "ims_catalog": "catalog",
     "services": "services",
     "system_roles": "system_roles",
     "rules": "rules",
+    "provider_calls": "provider_calls",
 }
-_SHIPPED_ORDER = ("ims_catalog.yaml", "services.yaml", "system_roles.yaml", "rules.yaml")
+_SHIPPED_ORDER = ("ims_catalog.yaml", "services.yaml", "system_roles.yaml", "rules.yaml", "provider_calls.yaml")
 _SCHEMA_BASE = "https://schemas.iac-ims.invalid/"
 _CACHE_FORMAT = 1
 _CACHE_MAX_ENTRIES = 64
@@ -592,6 +749,65 @@ def _rule(raw: dict[str, Any]) -> RuleMeta:
     )
 
 
+def _when(raw: Any) -> When:
+    if raw == "always":
+        return ALWAYS
+    ((form, value),) = raw.items()  # the schema allows one key
+    if form in ("on_error", "other"):
+        return When(form, text=value)
+    if form in ("all_of", "any_of"):
+        return When(form, clauses=tuple(_when(c) for c in value))
+    if form in ("attribute_equals", "attribute_differs"):
+        return When(form, attributes=tuple(value),
+                    values=tuple(AttributeRef(v["attribute"]) if isinstance(v, dict) else v for v in value.values()))
+    return When(form, attributes=tuple(value))
+
+
+def _provider_call(raw: dict[str, Any]) -> ProviderCall:
+    return ProviderCall(
+        phase=raw["phase"],
+        method=raw["method"],
+        path=raw["path"],
+        actions=tuple(raw["actions"]),
+        unconfirmed=raw.get("unconfirmed", False),
+        enterprise_project=raw["enterprise_project"],
+        requires=tuple(
+            CallRequirement(
+                service=r["service"],
+                actions=tuple(r.get("actions", ())),
+                roles=tuple(r.get("roles", ())),
+                basis=r["basis"],
+                when=_when(r.get("when", "always")),
+                why=r["why"],
+            )
+            for r in raw.get("requires", ())
+        ),
+        when=_when(raw["when"]),
+        condition=raw["condition"],
+        source=raw["source"],
+        prerequisite_note=raw.get("prerequisite_note", ""),
+        unconfirmed_note=raw.get("unconfirmed_note", ""),
+        inferred=raw.get("inferred", False),
+    )
+
+
+def _resource_calls(raw: dict[str, Any]) -> ResourceCalls:
+    return ResourceCalls(
+        type=raw["type"],
+        kind=raw["kind"],
+        provider=raw["provider"],
+        deprecated=raw["deprecated"],
+        importable=raw["importable"],
+        calls=tuple(_provider_call(c) for c in raw["calls"]),
+        note=raw.get("note", ""),
+    )
+
+
+def _provider_source(raw: dict[str, Any]) -> ProviderSource:
+    return ProviderSource(name=raw["name"], used_for=raw["used_for"], url=raw.get("url"),
+                          commit=raw.get("commit"), version=raw.get("version"), date=raw.get("date"))
+
+
 def _check_unique(doc: _Document, section: str, key_field: str | None, *, fold_case: bool = False) -> None:
     seen: dict[str, int] = {}
     for i, item in enumerate(doc.data.get(section) or ()):
@@ -611,6 +827,9 @@ def _merge(docs: Sequence[_Document]) -> Catalog:
     roles: dict[str, SystemRole] = {}
     rules: dict[str, RuleMeta] = {}
     role_origin: dict[str, str] = {}
+    provider_calls: dict[str, ResourceCalls] = {}
+    calls_origin: dict[str, tuple[str, int]] = {}
+    provenance: dict[str, ProviderSource] = {}
 
     for doc in docs:
         _check_unique(doc, "operations", "id")
@@ -630,6 +849,18 @@ def _merge(docs: Sequence[_Document]) -> Catalog:
             role_origin[raw["display_name"]] = doc.file
         for raw in doc.data.get("rules") or ():
             rules[raw["id"]] = _rule(raw)
+        seen_calls: dict[str, int] = {}
+        for i, raw in enumerate(doc.data.get("provider_calls") or ()):
+            key = provider_calls_key(raw["type"], raw["kind"])
+            if key in seen_calls:
+                first = f"provider_calls[{seen_calls[key]}]"
+                raise CatalogError(doc.file, json_path(["provider_calls", i, "type"]),
+                                   f"duplicate {raw['kind']} {raw['type']!r} (first at {first})")
+            seen_calls[key] = i
+            provider_calls[key] = _resource_calls(raw)  # same type and kind: replaced in place
+            calls_origin[key] = (doc.file, i)
+        for raw in doc.data.get("provenance") or ():
+            provenance[raw["name"]] = _provider_source(raw)
 
     catalog = Catalog(
         operations=operations,
@@ -638,8 +869,11 @@ def _merge(docs: Sequence[_Document]) -> Catalog:
         system_roles=tuple(roles.values()),
         rules=rules,
         sources=tuple(doc.file for doc in docs),
+        provider_calls=provider_calls,
+        provenance=tuple(provenance.values()),
     )
     _check_references(catalog, op_origin, role_origin)
+    _check_provider_calls(catalog, calls_origin)
     return catalog
 
 
@@ -677,3 +911,55 @@ def _check_references(catalog: Catalog, op_origin: dict[str, tuple[str, int]], r
                 raise CatalogError(role_origin.get(role.display_name, "system_roles"),
                                    f"system_roles[{role.display_name!r}].depends",
                                    f"unknown system role {dependency.role!r}")
+
+
+def _check_provider_calls(catalog: Catalog, origin: dict[str, tuple[str, int]]) -> None:
+    """A call's IMS action is a known action, in catalogue spelling (an unknown one only on an
+    unconfirmed call); another service's action names a known service; a requirement names a
+    known service, actions of that service (a known IMS action unless unconfirmed) and known
+    system roles, and names none only if unconfirmed; a type starts with its provider's name."""
+    for key, entry in catalog.provider_calls.items():
+        file, index = origin[key]
+
+        def path(*rest: str | int, _index: int = index) -> str:
+            return json_path(["provider_calls", _index, *rest])
+
+        if not entry.type.startswith(f"{entry.provider}_"):
+            raise CatalogError(file, path("provider"), f"{entry.type!r} is not a type of provider {entry.provider!r}")
+        for i, call in enumerate(entry.calls):
+            for j, action in enumerate(call.actions):
+                _check_call_action(catalog, file, path("calls", i, "actions", j), action,
+                                   unknown_ok=call.unconfirmed, unknown_hint="or mark the call unconfirmed")
+            for j, req in enumerate(call.requires):
+                if not req.actions and not req.roles and req.basis != "unconfirmed":
+                    raise CatalogError(file, path("calls", i, "requires", j),
+                                       "names no action and no role: give actions or roles, or basis unconfirmed")
+                if req.service not in catalog.services:
+                    raise CatalogError(file, path("calls", i, "requires", j, "service"),
+                                       f"unknown service {req.service!r}")
+                for k, action in enumerate(req.actions):
+                    where = path("calls", i, "requires", j, "actions", k)
+                    if action.split(":", 1)[0].lower() != req.service:
+                        raise CatalogError(file, where, f"{action!r} is not an action of service {req.service!r}")
+                    if "*" not in action:
+                        _check_call_action(catalog, file, where, action, unknown_ok=req.basis == "unconfirmed",
+                                           unknown_hint="or make the requirement's basis unconfirmed")
+                for k, role_name in enumerate(req.roles):
+                    if catalog.system_role(role_name) is None:
+                        raise CatalogError(file, path("calls", i, "requires", j, "roles", k),
+                                           f"unknown system role {role_name!r}")
+
+
+def _check_call_action(catalog: Catalog, file: str, key: str, action: str, *,
+                       unknown_ok: bool, unknown_hint: str) -> None:
+    service = action.split(":", 1)[0]
+    if service.lower() == "ims":
+        canonical = catalog.canonical_action(action)
+        if canonical is None:
+            if not unknown_ok:
+                raise CatalogError(file, key,
+                                   f"{action!r} is not a known action (add it to known_actions, {unknown_hint})")
+        elif canonical != action:
+            raise CatalogError(file, key, f"{action!r}: write it as {canonical!r}")
+    elif service not in catalog.services:
+        raise CatalogError(file, key, f"{action!r}: unknown service {service!r}")

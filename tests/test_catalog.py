@@ -455,6 +455,8 @@ def test_disk_cache_gives_the_same_catalogue(tmp_path, monkeypatch):
         assert second.rules == first.rules
         assert second.services == first.services
         assert second.actions == first.actions
+        assert second.provider_calls == first.provider_calls and second.provider_calls
+        assert second.provenance == first.provenance
     finally:
         catalog_module.clear_cache()
 

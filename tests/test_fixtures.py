@@ -16,6 +16,7 @@ COPIES = {  # vendored file -> its original under ../shared
     "system-roles.tsv": "spec/system-roles.tsv",
     "sarif-2.1.0-rtm.5.json": "schemas/sarif-2.1.0-rtm.5.json",
     "gen_corpus.py": "bench/gen_corpus.py",
+    "provider-ims-map.tsv": "spec/provider-ims-map.tsv",
 }
 DERIVED = {"interface_rules.tsv": "spec/INTERFACE.md"}
 
