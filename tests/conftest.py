@@ -41,6 +41,18 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _product_time_limits_are_hang_guards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scanner's own wall-clock limits (a Lark parse, a backtracking regex) change findings
+    when they fire; on a busy machine a sound 1 MB parse can pass 10 s. In-process tests lift
+    them to the hang guard, so a result never depends on load; no in-process test relies on
+    them firing (the hostile cases that do run the CLI in a subprocess, with the real limits)."""
+    from iac_ims.terraform import functions, parse
+
+    monkeypatch.setattr(parse, "PARSE_TIMEOUT_S", HANG_GUARD_S, raising=False)
+    monkeypatch.setattr(functions, "REGEX_TIMEOUT_S", HANG_GUARD_S, raising=False)
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Caches go to a per-test-session directory, never the user's."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
