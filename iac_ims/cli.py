@@ -330,18 +330,25 @@ def explain(path: str, address: str, format_: str, config_file: str | None, **op
 @cli.command()
 @click.argument("path", type=click.Path())
 @click.option("--format", "format_", type=click.Choice(["dot", "mermaid", "graphml", "json"]), default="dot")
+@click.option("--focus", metavar="ADDRESS", default=None,
+              help="Only this role or principal and what it reaches (memberships, assignments, roles, operations).")
 @reading_options
-def graph(path: str, format_: str, config_file: str | None, **options: Any) -> None:
-    """The principal -> assignment -> role -> action -> operation graph."""
+def graph(path: str, format_: str, focus: str | None, config_file: str | None, **options: Any) -> None:
+    """Principals -> assignments -> roles -> the operations that matter, with decisions as edges."""
 
     def run() -> None:
-        from iac_ims.report.graph_export import export_graph
-        from iac_ims.pipeline import analyse
+        from iac_ims.pipeline import scan as run_scan
+        from iac_ims.report.graph_export import FocusError, export_graph, focus_key, what_matters
 
         chosen = _check_paths((path,))
         settings = _settings(tuple(chosen), config_file, options)
-        analysis = analyse(chosen, _scan_options(settings))
-        click.echo(export_graph(analysis.graph, format_), nl=False)
+        report = run_scan(chosen, _scan_options(settings))  # the findings name operations that matter
+        try:
+            key = focus_key(report.graph.model, focus, path) if focus is not None else None
+        except FocusError as exc:
+            raise UsageProblem(str(exc)) from None
+        matters = what_matters(report.graph, report.findings, settings["intents"])
+        click.echo(export_graph(report.graph, format_, matters, key), nl=False)
 
     _guarded(run)
 
