@@ -69,6 +69,7 @@ class Operation:
     table: str = "image_management"  # which table of the appendix
     row: int | None = None  # row number in that table
     note: str = ""  # the source's note / variant description
+    level: str = "project"  # the level of its service: project (IMS), or global (e.g. EPS, OBS)
 
     @property
     def api(self) -> str:
@@ -90,6 +91,11 @@ class Dependency:
 
     role: str
     scope: str
+
+
+# The services whose actions a system role's `allow` / `deny` list (the rest of what a system role
+# grants is not in the catalogue: unknown, unless a pattern such as `*:*:*` covers it).
+ROLE_ACTION_SERVICES = frozenset({"ims"})
 
 
 @dataclass(frozen=True)

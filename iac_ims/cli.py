@@ -104,13 +104,14 @@ def _is_number(text: str) -> bool:
 
 
 SETTING_KEYS = ("fail_on", "skip_rules", "only_rules", "severity", "intents", "var_files", "vars", "catalog",
-                "baseline", "role_ids", "exclude")
+                "baseline", "role_ids", "exclude", "deployer")
 DEFAULTS: dict[str, Any] = {"fail_on": "error", "skip_rules": [], "only_rules": [], "severity": {}, "intents": {},
                             "var_files": [], "vars": {}, "catalog": [], "baseline": None, "role_ids": {},
-                            "exclude": []}
+                            "exclude": [], "deployer": []}
 # command-line option -> setting key; list options add to the config file's list
 CLI_OPTIONS = {"fail_on": "fail_on", "skip_rule": "skip_rules", "only_rule": "only_rules", "var_file": "var_files",
-               "var": "vars", "catalog": "catalog", "baseline": "baseline", "exclude": "exclude"}
+               "var": "vars", "catalog": "catalog", "baseline": "baseline", "exclude": "exclude",
+               "deployer": "deployer"}
 
 
 def _settings(paths: tuple[str, ...], config_file: str | None, options: dict[str, Any]) -> dict[str, Any]:
@@ -132,6 +133,8 @@ def _settings(paths: tuple[str, ...], config_file: str | None, options: dict[str
                 value = [str(base / p) if not Path(p).is_absolute() else p for p in value]
             elif key == "baseline":
                 value = str(base / value) if not Path(value).is_absolute() else value
+            elif key == "deployer" and isinstance(value, str):
+                value = [value]
             settings[key], sources[key] = value, str(config.source)
         else:
             settings[key], sources[key] = DEFAULTS[key], "default"
@@ -173,7 +176,7 @@ def _scan_options(settings: dict[str, Any], **extra: Any) -> Any:
     return ScanOptions(variables=settings["vars"], var_files=settings["var_files"], catalog_files=settings["catalog"],
                        skip_rules=settings["skip_rules"], only_rules=settings["only_rules"],
                        severity=settings["severity"], intents=settings["intents"], baseline=settings["baseline"],
-                       role_ids=settings["role_ids"], exclude=settings["exclude"],
+                       role_ids=settings["role_ids"], exclude=settings["exclude"], deployers=settings["deployer"],
                        config_file=settings["sources"].get("config_file"), **extra)
 
 
@@ -231,6 +234,8 @@ def reading_options(command: Any) -> Any:
 @click.option("--full-parse", is_flag=True, help="Parse every file fully, not only those IAM blocks depend on.")
 @click.option("--allow-empty", is_flag=True, help="Exit 0 when no Terraform file is found (else 2).")
 @click.option("--show-suppressed", is_flag=True, help="List suppressed findings in text, github and markdown.")
+@click.option("--deployer", multiple=True, metavar="ADDRESS",
+              help="The user, group or agency that runs terraform: check it has what the image resources need.")
 def scan(paths: tuple[str, ...], formats: tuple[str, ...], outputs: tuple[str, ...], fail_on: str | None,
          config_file: str | None, create_baseline: str | None, no_color: bool, quiet: bool, jobs: int | None,
          show_config: bool, no_cache: bool, full_parse: bool, allow_empty: bool, show_suppressed: bool,
@@ -349,6 +354,39 @@ def graph(path: str, format_: str, focus: str | None, config_file: str | None, *
             raise UsageProblem(str(exc)) from None
         matters = what_matters(report.graph, report.findings, settings["intents"])
         click.echo(export_graph(report.graph, format_, matters, key), nl=False)
+
+    _guarded(run)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "format_", type=click.Choice(["text", "json", "policy", "terraform"]), default="text")
+@click.option("--phase", "phases", multiple=True, type=click.Choice(["plan", "apply", "destroy"]),
+              help="Only what this Terraform phase needs (repeatable; default: all three).")
+@reading_options
+def requirements(paths: tuple[str, ...], format_: str, phases: tuple[str, ...], config_file: str | None,
+                 **options: Any) -> None:
+    """What applying the scanned configuration needs: per image resource and data source, the API
+    calls of each phase, their IAM actions and prerequisites; or the least-privilege roles."""
+
+    def run() -> None:
+        from iac_ims.least_privilege import deployer_policy
+        from iac_ims.pipeline import analyse
+        from iac_ims.report.requirements_report import render_requirements
+        from iac_ims.requirements import TERRAFORM_PHASES, by_resource, needs
+
+        chosen = _check_paths(paths)
+        settings = _settings(tuple(chosen), config_file, options)
+        analysis = analyse(chosen, _scan_options(settings), provider_calls=True)
+        analysis.load.complete_syntax_checks()
+        wanted = [p for p in TERRAFORM_PHASES if p in phases] or list(TERRAFORM_PHASES)
+        groups = by_resource(needs(analysis.load.instances, analysis.catalog, wanted), analysis.catalog)
+        policy = deployer_policy(groups, analysis.catalog)
+        unreadable = [d for d in analysis.load.diagnostics if d.rule_id == "IMS900"]
+        for diagnostic in unreadable:
+            click.echo(f"iac-ims: {diagnostic.file}:{diagnostic.line}: not read ({diagnostic.message}); "
+                       "what it declares is missing from the requirements", err=True)
+        click.echo(render_requirements(format_, groups, policy, wanted), nl=False)
 
     _guarded(run)
 

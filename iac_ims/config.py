@@ -27,6 +27,9 @@ SCHEMA: dict[str, Any] = {
         "baseline": {"type": "string"},
         "role_ids": {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}},
         "exclude": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        # the address of the user, group or agency that runs terraform (or several)
+        "deployer": {"anyOf": [{"type": "string", "minLength": 1},
+                               {"type": "array", "items": {"type": "string", "minLength": 1}}]},
     },
 }
 

@@ -9,7 +9,8 @@ it, so that what a finding says and what `explain` shows cannot drift apart.
 
 The states of an answer: ALLOWED, DENIED, UNKNOWN (iam.policy's, for one action), and, for an
 operation at a scope, NOT_AT_SCOPE (the table says the API cannot be granted through an enterprise
-project) and NO_IMS (the scope does not reach a project-level service such as IMS).
+project) and NO_IMS (the scope does not reach the operation's service: a global-service scope for
+IMS, which is project-level; a project for a global service such as EPS).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from iac_ims.catalog import Operation, Prerequisite
+from iac_ims.catalog import ROLE_ACTION_SERVICES, Operation, Prerequisite
 from iac_ims.graph import IamGraph
 from iac_ims.iam.model import ENTERPRISE_PROJECT, UNRESOLVED, Assignment, Scope
 from iac_ims.iam.policy import ALLOWED, DENIED, UNKNOWN, decide as decide_action
@@ -136,9 +137,14 @@ class Decisions:
                 continue
             if decision.deny and decision.allow:
                 result.denied.extend((owner[id(s)], s) for s in decision.deny)
-            else:
-                result.missing.append(action)
-                result.denied.extend((owner[id(s)], s) for s in decision.deny)
+                continue
+            unlisted = self._unlisted_grants(action, role_keys) if not decision.deny else []
+            if unlisted:
+                any_unknown = True
+                result.reasons.append(f"{action}: {', '.join(unlisted)} may grant it (the catalogue lists only "
+                                      "the IMS actions of system roles)")
+            result.missing.append(action)
+            result.denied.extend((owner[id(s)], s) for s in decision.deny)
         if result.missing or result.denied:
             result.state = DENIED
             if result.missing and any_unknown:
@@ -146,6 +152,19 @@ class Decisions:
         elif any_unknown:
             result.state = UNKNOWN
         return result
+
+    def _unlisted_grants(self, action: str, role_keys: list[str]) -> list[str]:
+        """The system roles among `role_keys` of the action's service, when that service is not one
+        whose actions the catalogue lists for system roles: what they grant there is not known."""
+        service = action.split(":", 1)[0].strip().lower()
+        if service in ROLE_ACTION_SERVICES:
+            return []
+        found = []
+        for key in role_keys:
+            system = self.model.roles[key].system
+            if system is not None and service in {name.lower() for name in system.services}:
+                found.append(self.model.roles[key].label)
+        return found
 
     def _role_held(self, role_key: str, operation: Operation, assignment: Assignment) -> OperationDecision:
         """The role as its holders have it at this assignment: the Denies of every other role they
@@ -157,31 +176,31 @@ class Decisions:
             return limited
         denies = [held.role for principal in assignment.principals
                   for held, _group in self.graph.assignments_of(principal)
-                  if held.role != role_key and held.scope is not None and held.scope.covers(scope)]
+                  if held.role != role_key and held.scope is not None and held.scope.covers(scope, operation.level)]
         decision = self.of_roles(operation, [role_key], deny_roles=denies)
         decision.scope, decision.via = scope, assignment
         return decision
 
     # ---- principals -----------------------------------------------------------------------
 
-    def _holdings(self, principal: str) -> tuple[list[Assignment], list[Assignment]]:
-        """(assignments with a scope, those of them at a scope reaching project-level services)."""
+    def _holdings(self, principal: str, level: str) -> tuple[list[Assignment], list[Assignment]]:
+        """(assignments with a scope, those of them at a scope reaching services of `level`)."""
         holdings = [a for a, _ in self.graph.assignments_of(principal) if a.scope is not None]
-        return holdings, [a for a in holdings if a.scope.reaches_project_services]
+        return holdings, [a for a in holdings if a.scope.reaches(level)]
 
     def _principal_at(self, principal: str, operation: Operation, scope: Scope) -> OperationDecision:
         limited = self._scope_limit(operation, scope)
         if limited is not None:
             return limited
-        holdings, project_level = self._holdings(principal)
-        covering = [a for a in project_level if a.scope.covers(scope)]
+        holdings, project_level = self._holdings(principal, operation.level)
+        covering = [a for a in project_level if a.scope.covers(scope, operation.level)]
         decision = self.of_roles(operation, [a.role for a in covering], deny_roles=[a.role for a in covering])
         decision.scope = scope
         return self._with_membership_doubt(principal, operation, decision, holdings)
 
     def _principal_best(self, principal: str, operation: Operation) -> OperationDecision:
         """At the scope where the principal fares best; else why no scope works."""
-        holdings, project_level = self._holdings(principal)
+        holdings, project_level = self._holdings(principal, operation.level)
         usable = [a for a in project_level if a.scope.kind != ENTERPRISE_PROJECT or operation.enterprise_project]
         not_at_scope = [a for a in project_level if a not in usable
                         and self.of_roles(operation, [a.role]).state == ALLOWED]
@@ -193,7 +212,7 @@ class Decisions:
             decision = self.of_roles(operation, [a.role for a in holdings])
             decision.holds_nothing = not holdings
             if decision.state == ALLOWED:
-                decision.state = NO_IMS  # allowed only at global-service scope, which does not reach IMS
+                decision.state = NO_IMS  # allowed only at scopes that do not reach the operation's service
             elif not decision.missing and decision.state == DENIED and not decision.denied:
                 decision.missing = list(operation.actions)
         decision.not_at_scope = not_at_scope if decision.state != ALLOWED else []
@@ -205,8 +224,8 @@ class Decisions:
         assignments whose scope covers it: a Deny held in another project does not stop this one."""
         best: tuple[tuple[int, int], OperationDecision] | None = None
         for target in usable:
-            roles = [a.role for a in usable if a.scope.covers(target.scope)]
-            denies = [a.role for a in project_level if a.scope.covers(target.scope)]
+            roles = [a.role for a in usable if a.scope.covers(target.scope, operation.level)]
+            denies = [a.role for a in project_level if a.scope.covers(target.scope, operation.level)]
             decision = self.of_roles(operation, roles, deny_roles=denies)
             decision.scope, decision.via = target.scope, target
             rank = ((0, 0) if decision.state == ALLOWED else (1, 0) if decision.state == UNKNOWN
@@ -231,7 +250,7 @@ class Decisions:
         possible, unknown_groups = self.graph.possible_assignments_of(principal)
         if unknown_groups is not None:
             return f"it may belong to groups the scanned code cannot tell ({unknown_groups.reason})"
-        reaching = [(a, group) for a, group in possible if a.scope is not None and a.scope.reaches_project_services
+        reaching = [(a, group) for a, group in possible if a.scope is not None and a.scope.reaches(operation.level)
                     and (a.scope.kind != ENTERPRISE_PROJECT or operation.enterprise_project)]
         if not reaching:
             return None
@@ -247,7 +266,7 @@ class Decisions:
     @staticmethod
     def _scope_limit(operation: Operation, scope: Scope | None) -> OperationDecision | None:
         """The answer a scope gives before any policy is read, if it gives one."""
-        if scope is None or not scope.reaches_project_services:
+        if scope is None or not scope.reaches(operation.level):
             return OperationDecision(NO_IMS, operation, scope=scope)
         if scope.kind == ENTERPRISE_PROJECT and not operation.enterprise_project:
             return OperationDecision(NOT_AT_SCOPE, operation, scope=scope)

@@ -170,6 +170,11 @@ def intents_in(directives: list[tuple[int, str]]) -> list[IntentItem]:
     return [item for d in parse_directives(directives) for item in d.intents]
 
 
+def marks_deployer(directives: list[tuple[int, str]]) -> bool:
+    """Whether the comments above a block mark it as the deployer (`iac-ims:deployer`)."""
+    return any(d.keyword == DEPLOYER for d in parse_directives(directives))
+
+
 def suppressions_in(directives: list[tuple[int, str]], known_rules: Iterable[str] = ()) -> list[Suppression]:
     return [d.suppression for d in parse_directives(directives, known_rules) if d.suppression is not None]
 

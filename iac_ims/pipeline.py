@@ -37,6 +37,7 @@ class ScanOptions:
     relative_to: str | Path | None = None  # file paths in findings are relative to it (default: the working directory)
     exclude: list[str] = field(default_factory=list)  # globs of files and directories left out (see discover.py)
     config_file: str | None = None  # where `intents` came from, to point at it (IMS904)
+    deployers: list[str] = field(default_factory=list)  # addresses of who runs terraform (IMS308-IMS311)
 
 
 @dataclass
@@ -105,18 +106,35 @@ def mentions_iam_resource(text: str) -> bool:
     return any(f in text for f in relevant_type_fragments()) and relevant_types_pattern().search(text) is not None
 
 
+@dataclass(frozen=True)
+class ParseAtOnce:
+    """Whether a file is parsed at once: it names a type the IAM layer reads, or declares a block
+    of one of `declared_types` (the image resources whose provider calls a deployer needs: only
+    asked for when a deployer or the requirements are, for they cost a parse of every file that
+    declares one). A value object, so that worker processes receive it."""
+
+    declared_types: tuple[str, ...] = ()
+
+    def __call__(self, text: str) -> bool:
+        # a declaration names its type in quotes (`resource "T" "x"`, `"T": {` in JSON); a
+        # reference (`data.T.x.id`) does not
+        return mentions_iam_resource(text) or any(f'"{t}"' in text for t in self.declared_types if t in text)
+
+
 def analyse(paths: Sequence[str | Path], options: ScanOptions, defer_syntax_checks: bool = False,
-            content_digests: bool = False) -> Analysis:
+            content_digests: bool = False, provider_calls: bool = False) -> Analysis:
     """`defer_syntax_checks`: see Loader.load; the caller completes them (`load.complete_syntax_checks`).
-    `content_digests`: the files' content hashes are wanted (for the scan cache)."""
+    `content_digests`: the files' content hashes are wanted (for the scan cache). `provider_calls`:
+    the blocks whose provider calls the catalogue knows are wanted too (the deployer's needs)."""
     from iac_ims.catalog import load_catalog
     from iac_ims.graph import IamGraph
     from iac_ims.iam.adapter import build_model
     from iac_ims.terraform.loader import Loader
 
     catalog = load_catalog(tuple(options.catalog_files))
+    declared = tuple(sorted({c.type for c in catalog.provider_calls.values()})) if provider_calls else ()
     loader = Loader(variables=options.variables, var_files=[Path(p) for p in options.var_files],
-                    must_parse=None if options.full_parse else mentions_iam_resource, progress=options.progress,
+                    must_parse=None if options.full_parse else ParseAtOnce(declared), progress=options.progress,
                     jobs=options.jobs, content_digests=content_digests,
                     report_base=report_base(options), exclude=options.exclude)
     loaded = loader.load([Path(p) for p in paths], defer_syntax_checks)
@@ -171,11 +189,12 @@ def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> 
             report = _report_from_json(stored, time.perf_counter() - started)
             report.base = str(report_base(options))
             return report
-    analysis = analyse(paths, options, defer_syntax_checks=True, content_digests=cache_key is not None)
+    analysis = _analyse_for(paths, options, rules, cache_key is not None)
     ctx = CheckContext(analysis.model, analysis.graph, analysis.catalog,
                        diagnostics=[*analysis.load.diagnostics, *analysis.model.diagnostics,
                                     *_directive_diagnostics(analysis, options)],
-                       config_intents=options.intents,
+                       config_intents=options.intents, config_deployers=list(options.deployers),
+                       instances=analysis.load.instances,
                        rules={rid: r.meta for rid, r in registry(analysis.catalog).items()})
     findings: list[Finding] = []
     errors: list[InternalError] = []
@@ -221,11 +240,25 @@ def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> 
     return report
 
 
+DEPLOYER_RULES = ("IMS308", "IMS309", "IMS310", "IMS311")
+
+
+def _analyse_for(paths: Sequence[str | Path], options: ScanOptions, rules: list[Any], digests: bool) -> Analysis:
+    """The analysis the selected rules need: the image blocks are read too when a deployer is
+    named (config, option, or an `iac-ims:deployer` comment, seen once the IAM blocks are read)."""
+    deployer_rules = any(r.id in DEPLOYER_RULES for r in rules)
+    wanted = deployer_rules and bool(options.deployers)
+    analysis = analyse(paths, options, defer_syntax_checks=True, content_digests=digests, provider_calls=wanted)
+    if deployer_rules and not wanted and any(p.deployer for p in analysis.model.principals.values()):
+        analysis.load.complete_syntax_checks()
+        analysis = analyse(paths, options, defer_syntax_checks=True, content_digests=digests, provider_calls=True)
+    return analysis
+
+
 def _directive_diagnostics(analysis: Analysis, options: ScanOptions) -> list[Any]:
     """IMS904: `iac-ims` comments not understood as written, and config intents for addresses
     the scanned code does not have."""
     from iac_ims.directives import parse_directives
-    from iac_ims.suggest import closest
     from iac_ims.terraform.values import Diagnostic
 
     found = []
@@ -241,13 +274,50 @@ def _directive_diagnostics(analysis: Analysis, options: ScanOptions) -> list[Any
     addresses = {i.address for i in analysis.load.instances}
     addresses |= {a.split("[", 1)[0] for a in addresses if a.endswith("]")}
     for address in options.intents:
-        if address in addresses:
+        if address not in addresses:
+            found.append(_absent_address(address, addresses, f"the config's intents name {address!r}, which the "
+                                         "scanned code does not have", "its intents are checked nowhere", options))
+    principals = {p.instance.address for p in analysis.model.principals.values()}
+    principals |= {a.split("[", 1)[0] for a in principals if a.endswith("]")}
+    for address in options.deployers:
+        if address not in principals:
+            what = "is not a user, group or agency" if address in addresses else "the scanned code does not have"
+            found.append(_absent_address(address, principals, f"the deployer {address!r} (config or --deployer) "
+                                         f"{what}", "what applying the configuration needs is checked for no one",
+                                         options))
+    found.extend(_misplaced_deployer_marks(analysis))
+    return found
+
+
+def _absent_address(address: str, known: set[str], what: str, consequence: str, options: ScanOptions) -> Any:
+    """IMS904 for an address the config names that the scanned code does not have as it should."""
+    from iac_ims.suggest import closest
+    from iac_ims.terraform.values import Diagnostic
+
+    near = closest(address, sorted(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    return Diagnostic("IMS904", f"{what}{hint}: {consequence}", file=_shown(options.config_file, options),
+                      line=1, end_line=1)
+
+
+def _misplaced_deployer_marks(analysis: Analysis) -> list[Any]:
+    """`iac-ims:deployer` directly above a block that is not a user, group or agency."""
+    from iac_ims.directives import marks_deployer
+    from iac_ims.iam.resources import PRINCIPAL_KINDS, kind_of
+    from iac_ims.terraform.values import Diagnostic
+
+    found = []
+    seen: set[tuple[str, int]] = set()
+    for instance in analysis.load.instances:
+        if not instance.directives or kind_of(instance.mode, instance.type) in PRINCIPAL_KINDS:
             continue
-        near = closest(address, sorted(addresses), n=1, cutoff=0.6)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        found.append(Diagnostic("IMS904", f"the config's intents name {address!r}, which the scanned code does "
-                                f"not have{hint}: its intents are checked nowhere",
-                                file=_shown(options.config_file, options), line=1, end_line=1))
+        if (instance.file, instance.line) in seen or not marks_deployer(instance.directives):
+            continue
+        seen.add((instance.file, instance.line))
+        line = next(n for n, text in instance.directives if "deployer" in text.lower())
+        found.append(Diagnostic("IMS904", f"iac-ims:deployer marks {instance.address}, which is not a user, group "
+                                "or agency: put it directly above the identity that runs terraform",
+                                file=instance.file, line=line, end_line=line))
     return found
 
 

@@ -86,10 +86,23 @@ def test_an_unknown_keyword(tmp_path: Path) -> None:
     "// iac-ims:intent list_images, GET /v2/images",
     "/* iac-ims:skip=IMS104:exp=2099-01-31:migrating to XA */",
     "# iac-ims:skip=IMS104,IMS203:migrating",
-    "# iac-ims:deployer",
 ])
 def test_directives_written_right_are_not_reported(tmp_path: Path, comment: str) -> None:
     assert ims904(scan_comment(tmp_path, comment)) == []
+
+
+def test_the_deployer_mark_above_an_identity_is_not_reported(tmp_path: Path) -> None:
+    text = ROLE.format(comment="").replace('resource "huaweicloud_identity_group" "readers"',
+                                           '# iac-ims:deployer\nresource "huaweicloud_identity_group" "readers"')
+    report = scan_tree(tmp_path, {"main.tf": text})
+    assert ims904(report) == []
+
+
+def test_the_deployer_mark_above_anything_else_is_reported(tmp_path: Path) -> None:
+    [(line, message)] = ims904(scan_comment(tmp_path, "# iac-ims:deployer"))
+    written = (tmp_path / "main.tf").read_text().splitlines()
+    assert written[line - 1] == "# iac-ims:deployer"
+    assert "iac-ims:deployer marks huaweicloud_identity_role.reader, which is not a user, group or agency" in message
 
 
 def test_the_parser_keeps_what_it_can() -> None:

@@ -68,6 +68,18 @@ def rule(rule_id: str, *, reads_diagnostics: bool = False) -> Callable[[Check], 
     return decorator
 
 
+def outcomes_rule(rule_id: str, *sources: Callable[["CheckContext"], Iterable["Finding"]]) -> Check:
+    """Register a built-in rule whose findings are those of `rule_id` among what shared
+    computations (`ctx.memo`) yield: several rules read one computation, each its own findings."""
+
+    def check(ctx: CheckContext) -> Iterable[Finding]:
+        for source in sources:
+            yield from (f for f in source(ctx) if f.rule_id == rule_id)
+
+    check.__name__ = f"outcomes_{rule_id}"
+    return rule(rule_id)(check)
+
+
 def builtin_rule_ids() -> list[str]:
     _load_builtins()
     return sorted(_BUILTIN)
@@ -110,7 +122,7 @@ def selected(rules: dict[str, Rule], only: Iterable[str], skip: Iterable[str],
 
 
 def _load_builtins() -> None:
-    from iac_ims.checks import intent, policy, reading, scope  # noqa: F401  (they register their rules)
+    from iac_ims.checks import deployer, intent, policy, reading, scope  # noqa: F401  (they register their rules)
 
 
 def _plugin_rules() -> list[Rule]:

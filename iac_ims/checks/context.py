@@ -30,6 +30,8 @@ class CheckContext:
     catalog: Catalog
     diagnostics: list[Diagnostic] = field(default_factory=list)
     config_intents: dict[str, list[str]] = field(default_factory=dict)
+    config_deployers: list[str] = field(default_factory=list)  # addresses (the config's, --deployer)
+    instances: list[Any] = field(default_factory=list)  # every resource instance scanned
     current: Any = None  # the resource instance a check is looking at (for internal-error reports)
     rules: dict[str, RuleMeta] | None = None  # the registry's metadata (None: the catalogue's rules)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -59,20 +61,22 @@ class CheckContext:
                 end_line: int | None = None, operation: str | None = None, scope: str | None = None,
                 evidence: list[str] | None = None, fix: str | None = None, severity: str | None = None,
                 resource: str | None = None, file: str | None = None,
-                value_of: tuple[Any, Iterable[str]] | None = None) -> Finding:
+                value_of: tuple[Any, Iterable[str]] | None = None,
+                related: list[dict[str, Any]] | None = None) -> Finding:
         """`value_of`: (a block, the attributes whose value the finding is about, first that
         applies): when that value is a module input, the finding is located at the caller's
         argument (what a pull request changes), and the module's line is a related location.
+        `related`: other places that explain it ({"file", "line", "message"}).
         Raises KeyError for a rule ID the registry does not have."""
         known = self.rules if self.rules is not None else self.catalog.rules
         if rule_id not in known:
             raise KeyError(f"no rule {rule_id} in the registry: give it metadata (rules.yaml or the plugin's Rule)")
         meta = known[rule_id]
-        related: list[dict[str, Any]] = []
+        related = list(related or [])
         chain = _input_origin(*value_of) if value_of is not None else []
         if chain:
             file, line, end_line = chain[0].file, chain[0].line, chain[0].end_line
-            related = [{"file": place.file, "line": place.line,
+            related += [{"file": place.file, "line": place.line,
                         "message": "where the module uses this input" if place is chain[-1]
                         else "where the input is passed on"} for place in chain[1:]]
         return Finding(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from iac_ims.catalog import Operation
-from iac_ims.checks import rule
+from iac_ims.checks import outcomes_rule
+from iac_ims.checks.deployer import deployer_outcomes
 from iac_ims.checks.context import CheckContext
 from iac_ims.findings import Finding
 from iac_ims.decisions import NO_IMS, NOT_AT_SCOPE, OperationDecision
@@ -41,19 +42,11 @@ def _prerequisite_outcomes(ctx: CheckContext) -> list[Finding]:
     return ctx.memo("prerequisite outcomes", lambda: list(_prerequisites(ctx)))
 
 
-def _outcomes_of(rule_id: str, *sources: Any):
-    def check(ctx: CheckContext) -> Iterable[Finding]:
-        for source in sources:
-            yield from (f for f in source(ctx) if f.rule_id == rule_id)
-
-    check.__name__ = f"intent_{rule_id}"
-    return check
-
-
 for _rule_id in ("IMS300", "IMS301", "IMS302", "IMS304", "IMS306", "IMS307"):
-    rule(_rule_id)(_outcomes_of(_rule_id, _intent_outcomes))
-rule("IMS303")(_outcomes_of("IMS303", _prerequisite_outcomes))
-rule("IMS305")(_outcomes_of("IMS305", _intent_outcomes, _prerequisite_outcomes))
+    outcomes_rule(_rule_id, _intent_outcomes)
+outcomes_rule("IMS303", _prerequisite_outcomes)
+# IMS305: an intent, a prerequisite or the deployer's need that cannot be confirmed
+outcomes_rule("IMS305", _intent_outcomes, _prerequisite_outcomes, deployer_outcomes)
 
 
 # ---- shared pieces -------------------------------------------------------------------------

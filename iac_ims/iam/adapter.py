@@ -10,7 +10,7 @@ import re
 from typing import Any, Iterable
 
 from iac_ims.catalog import DISPLAY_NAME, INTERNAL_NAME, UNSTABLE_NAME, Catalog
-from iac_ims.directives import intents_in
+from iac_ims.directives import intents_in, marks_deployer
 from iac_ims.iam import resources as rt
 from iac_ims.iam.dependencies import apply_dependencies
 from iac_ims.iam.model import (ALL_PROJECTS, CUSTOM, DOMAIN, ENTERPRISE_PROJECT, NAMED_CUSTOM, NAMED_FORMER,
@@ -178,7 +178,8 @@ class ModelBuilder:
 
     def _principal(self, instance: ResourceInstance, kind: str) -> None:
         key = self.key(instance)
-        self.model.principals[key] = Principal(key, kind, instance, instance.attr("name"), intents_in(instance.directives))
+        self.model.principals[key] = Principal(key, kind, instance, instance.attr("name"), intents_in(instance.directives),
+                                               marks_deployer(instance.directives))
 
     def _count_unknown(self, instance: ResourceInstance) -> None:
         if instance.count_unknown is not None:

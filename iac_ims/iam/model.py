@@ -40,8 +40,11 @@ class Scope:
             return self.reaches_project_services
         return False
 
-    def covers(self, other: "Scope") -> bool:
-        """A Deny at this scope applies where `other` grants (for project-level services)."""
+    def covers(self, other: "Scope", level: str = "project") -> bool:
+        """A grant or Deny at this scope applies where `other` grants, for services of `level`:
+        global services are one account-wide grant, project-level ones are per project."""
+        if level == "global":
+            return self.reaches_global_services and other.reaches_global_services
         if not (self.reaches_project_services and other.reaches_project_services):
             return False
         if self.kind == ALL_PROJECTS:
@@ -84,6 +87,7 @@ class Principal:
     instance: Any
     name: Any = None
     intents: list[IntentItem] = field(default_factory=list)
+    deployer: bool = False  # marked `iac-ims:deployer`: it runs terraform for the scanned code
 
 
 @dataclass

@@ -14,6 +14,7 @@ USER = "user"
 MEMBERSHIP = "membership"
 AGENCY = "agency"
 SYSTEM_ROLE_DATA = "system_role_data"
+PRINCIPAL_KINDS = (GROUP, USER, AGENCY)
 CUSTOM_ROLE_DATA = "custom_role_data"
 
 _MANAGED: dict[str, str] = {
