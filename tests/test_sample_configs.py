@@ -62,6 +62,10 @@ def test_findings_point_at_the_right_blocks() -> None:
     assert ("IMS204", "huaweicloud_identity_agency.security_audit") in by_rule
     assert ("IMS202", "huaweicloud_identity_group_role_assignment.golden_image_builders") in by_rule
     assert ("IMS903", "module.image_roles") in by_rule
+    assert ("IMS308", "huaweicloud_identity_user.ci") in by_rule
+    short = next(f for f in report.findings if f.rule_id == "IMS308")
+    assert "huaweicloud_images_image_share.golden_prod" in short.message and "ims:images:share" in short.message
+    assert short.fix == 'add "ims:images:share" to huaweicloud_identity_role.image_ci'
     skip = next(f for f in report.findings if f.rule_id == "IMS904")
     skip_text = (SAMPLES / "bad_skip_unknown_rule" / "main.tf").read_text().splitlines()
     assert skip.file == "bad_skip_unknown_rule/main.tf"
@@ -71,3 +75,19 @@ def test_findings_point_at_the_right_blocks() -> None:
     assert finding.file == "bad_enterprise_project_listing/main.tf"
     assert text[finding.line - 1].startswith('resource "huaweicloud_identity_group_role_assignment" "auditors_ep"')
     assert text[finding.end_line - 1] == "}"
+
+
+def test_the_readme_shows_what_requirements_prints_for_the_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's `requirements --format terraform` block is the command's output, verbatim."""
+    monkeypatch.chdir(SAMPLES.parent)
+    from click.testing import CliRunner
+
+    from iac_ims.cli import cli
+
+    readme = (SAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    command = "iac-ims requirements sample_configs/bad_deployer_image_pipeline --format terraform"
+    shown = re.search(re.escape(command) + r"\n```\n\n```hcl\n(.*?)```", readme, re.DOTALL)
+    assert shown, "the README no longer shows the requirements of the sample pipeline"
+    result = CliRunner().invoke(cli, command.split()[1:], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert shown.group(1) == result.output

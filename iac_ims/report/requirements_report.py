@@ -119,8 +119,12 @@ def _summary(policy: DeployerPolicy) -> str:
 
 def render_terraform(policy: DeployerPolicy, phases: list[str]) -> str:
     out = [f"# Written by iac-ims {__version__} (`iac-ims requirements --format terraform`): the custom roles",
-           f"# that {', '.join(phases)} of the scanned configuration need. Assign the XA role at project scope",
-           "# (project_id, or project_id = \"all\"), the AX role at global scope (domain_id)."]
+           f"# that {', '.join(phases)} of the scanned configuration need."]
+    types = {role.type for role in policy.roles}
+    if "XA" in types:
+        out.append("# Assign the XA role at project scope (project_id, or project_id = \"all\").")
+    if "AX" in types:
+        out.append("# Assign the AX role at global-service scope (domain_id).")
     if policy.system_roles:
         out.append("#")
         out.append("# Also needed, as system roles (assign one of each):")
