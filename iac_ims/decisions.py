@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 from iac_ims.catalog import ROLE_ACTION_SERVICES, Operation, Prerequisite
 from iac_ims.graph import IamGraph
-from iac_ims.iam.model import ENTERPRISE_PROJECT, UNRESOLVED, Assignment, Scope
+from iac_ims.iam.model import CUSTOM, ENTERPRISE_PROJECT, UNRESOLVED, Assignment, Scope, is_global_role_type
 from iac_ims.iam.policy import ALLOWED, DENIED, UNKNOWN, decide as decide_action
 
 NOT_AT_SCOPE = "not_at_this_scope"
@@ -114,14 +114,14 @@ class Decisions:
         statements: list[tuple[str, Any]] = []
         for key in role_keys:
             document = self.model.roles[key].policy
-            if document is None:
+            if document is None or not self._takes_effect(key, operation):
                 continue
             statements.extend((key, s) for s in document.statements)
             if document.unknown is not None:
                 result.reasons.append(f"{self.model.roles[key].label}: {document.unknown.reason}")
         for key in deny_keys:
             document = self.model.roles[key].policy
-            if document is not None:
+            if document is not None and self._takes_effect(key, operation):
                 statements.extend((key, s) for s in document.statements if s.effect == "Deny")
         owner = {id(s): key for key, s in statements}
         plain = [s for _, s in statements]
@@ -152,6 +152,13 @@ class Decisions:
         elif any_unknown:
             result.state = UNKNOWN
         return result
+
+    def _takes_effect(self, role_key: str, operation: Operation) -> bool:
+        """A custom role of type AX applies to global services only (IMS104 says so of the role):
+        its statements say nothing about a project-level service such as IMS. A type that cannot
+        be resolved is taken as written."""
+        role = self.model.roles[role_key]
+        return not (role.kind == CUSTOM and is_global_role_type(role.role_type) and operation.level == "project")
 
     def _unlisted_grants(self, action: str, role_keys: list[str]) -> list[str]:
         """The system roles among `role_keys` of the action's service, when that service is not one

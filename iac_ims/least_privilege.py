@@ -17,11 +17,11 @@ from typing import Any, Iterable
 from iac_ims.catalog import Catalog
 from iac_ims.directives import split_method_path
 from iac_ims.iam.actions import is_wildcard
+from iac_ims.iam.model import ROLE_TYPE_OF_LEVEL
 from iac_ims.iam.policy import MAX_POLICY_CHARACTERS, sent_length
 from iac_ims.requirements import ResourceNeeds, service_level
 
 POLICY_VERSION = "1.1"
-ROLE_TYPES = {"project": "XA", "global": "AX"}
 WRITTEN_BASES = ("documented", "inferred")  # requirements whose actions are written into the policy
 
 
@@ -103,7 +103,7 @@ def deployer_policy(groups: list[ResourceNeeds], catalog: Catalog, name: str = "
         actions = sorted(by_level.get(level, []), key=lambda a: (not catalog.is_ims_action(a), a.lower()))
         for index, chunk in enumerate(_within_limit(actions)):
             suffix = f"-{index + 1}" if index else ""
-            role_type = ROLE_TYPES[level]
+            role_type = ROLE_TYPE_OF_LEVEL[level]
             roles.append(GeneratedRole(f"{name}-{role_type.lower()}{suffix}", role_type, level, chunk))
     for role in roles:
         role.intents = _intents(role.actions, apis, catalog)

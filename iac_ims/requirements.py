@@ -174,6 +174,9 @@ def _compare(when: When, instance: Any, assume: dict[Comparison, bool]) -> tuple
         equal = _equal(instance, name, spec)
         if equal is None:
             equal = assume.get(_comparison(name, spec))
+        if when.form == "attribute_differs" and _is_set(instance, name) is False:
+            results.append(False)  # differs means set to another value: an unset argument does not differ
+            continue
         results.append(None if equal is None else equal if when.form == "attribute_equals" else not equal)
     state: bool | None = False if False in results else (None if None in results else True)
     names = ", ".join(when.attributes)

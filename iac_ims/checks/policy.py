@@ -10,7 +10,7 @@ from iac_ims.checks.context import CheckContext
 from iac_ims.checks.policy_document import DOCUMENT_RULES, check_policy
 from iac_ims.findings import Finding
 from iac_ims.iam.actions import split_action
-from iac_ims.iam.model import ALL_PROJECTS, DOMAIN, Assignment, Role
+from iac_ims.iam.model import ALL_PROJECTS, DOMAIN, Assignment, Role, is_global_role_type
 from iac_ims.iam.policy import ActionEntry, allowed_by_level, ims_service
 
 MAX_NAMED = 6  # actions or assignments named in one message before "and N more"
@@ -89,7 +89,7 @@ def _mixed_levels(ctx: CheckContext, role: Role, role_type: str | None) -> Itera
     by_level = allowed_by_level(role.policy, ctx.catalog)
     if not by_level["global"] or not by_level["project"]:
         return
-    ax = isinstance(role_type, str) and role_type.strip().upper() == "AX"
+    ax = is_global_role_type(role_type)
     assignments = ctx.graph.assignments_of_role(role.key)
     ims_elsewhere = any(a.scope is not None and a.scope.kind != DOMAIN for a in assignments)
     ims = ims_service(ctx.catalog)

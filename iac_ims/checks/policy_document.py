@@ -10,6 +10,7 @@ from iac_ims.catalog import Catalog
 from iac_ims.iam.actions import is_admin_wildcard, is_wildcard, split_action, segment_matches
 from iac_ims.iam.policy import (ALLOW, ALLOWED, DENIED, ActionEntry, Decision, PolicyDocument, PolicyProblem, Statement,
                                 decide, ims_actions_named, ims_service)
+from iac_ims.iam.model import is_global_role_type
 from iac_ims.suggest import closest, edit_distance
 
 DOCUMENT_RULES = ("IMS100", "IMS101", "IMS102", "IMS104", "IMS105", "IMS106", "IMS107")
@@ -202,7 +203,7 @@ class PolicyChecker:
 
     # IMS104
     def check_role_type(self) -> None:
-        if not isinstance(self.role_type, str) or self.role_type.strip().upper() != "AX":
+        if not is_global_role_type(self.role_type):
             return
         named = ims_actions_named(self.doc, self.catalog)
         if not named:

@@ -13,6 +13,17 @@ PROJECT = "project"
 ALL_PROJECTS = "all_projects"
 ENTERPRISE_PROJECT = "enterprise_project"
 
+# A custom role's `type`: AX applies to global services, XA to project-level services.
+GLOBAL_ROLE_TYPE = "AX"
+PROJECT_ROLE_TYPE = "XA"
+ROLE_TYPE_OF_LEVEL = {"global": GLOBAL_ROLE_TYPE, "project": PROJECT_ROLE_TYPE}
+
+
+def is_global_role_type(value: Any) -> bool:
+    """Whether a role's `type` is, as written, AX (any case); False when it cannot be told."""
+    return isinstance(value, str) and value.strip().upper() == GLOBAL_ROLE_TYPE
+
+
 CUSTOM = "custom"
 SYSTEM = "system"
 UNRESOLVED = "unresolved"

@@ -19,6 +19,7 @@ from typing import Any, Iterable
 from iac_ims.decisions import NO_IMS, NOT_AT_SCOPE, Decisions
 from iac_ims.findings import printable
 from iac_ims.iam.policy import ALLOWED, DENIED, UNKNOWN, decide as decide_action
+from iac_ims.iam.resources import PRINCIPAL_KINDS
 
 STATES = (ALLOWED, DENIED, UNKNOWN, NOT_AT_SCOPE, NO_IMS)
 STATE_NAMES = {ALLOWED: "allowed", DENIED: "denied", UNKNOWN: "unknown", NOT_AT_SCOPE: "not at this scope",
@@ -27,7 +28,6 @@ STATE_NAMES = {ALLOWED: "allowed", DENIED: "denied", UNKNOWN: "unknown", NOT_AT_
 STATE_STYLES = {ALLOWED: ("#2e7d32", "solid"), DENIED: ("#c62828", "solid"), UNKNOWN: ("#757575", "dashed"),
                 NOT_AT_SCOPE: ("#ef6c00", "dotted"), NO_IMS: ("#6a1b9a", "dashed")}
 MERMAID_DASHES = {"solid": "", "dashed": ",stroke-dasharray:6 4", "dotted": ",stroke-dasharray:2 3"}
-PRINCIPAL_KINDS = ("group", "user", "agency")
 MORE_LISTED = 3  # a role's remaining operations are named when there are at most this many
 
 

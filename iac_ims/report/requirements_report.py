@@ -8,6 +8,7 @@ from typing import Any
 
 from iac_ims import __version__
 from iac_ims.findings import printable
+from iac_ims.iam.model import GLOBAL_ROLE_TYPE, PROJECT_ROLE_TYPE
 from iac_ims.least_privilege import DeployerPolicy, GeneratedRole
 from iac_ims.requirements import ResourceNeeds
 
@@ -121,9 +122,9 @@ def render_terraform(policy: DeployerPolicy, phases: list[str]) -> str:
     out = [f"# Written by iac-ims {__version__} (`iac-ims requirements --format terraform`): the custom roles",
            f"# that {', '.join(phases)} of the scanned configuration need."]
     types = {role.type for role in policy.roles}
-    if "XA" in types:
+    if PROJECT_ROLE_TYPE in types:
         out.append("# Assign the XA role at project scope (project_id, or project_id = \"all\").")
-    if "AX" in types:
+    if GLOBAL_ROLE_TYPE in types:
         out.append("# Assign the AX role at global-service scope (domain_id).")
     if policy.system_roles:
         out.append("#")
