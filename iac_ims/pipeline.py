@@ -175,9 +175,6 @@ def selected_rules(options: ScanOptions) -> list[Any]:
 
 
 def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> Report:
-    from iac_ims.checks import registry
-    from iac_ims.checks.context import CheckContext
-
     rules = selected_rules(options)
     today = options.today or _dt.date.today()
     cache_key = _cache_key(paths, options, today) if options.use_cache else None
@@ -190,6 +187,19 @@ def _scan(paths: Sequence[str | Path], options: ScanOptions, started: float) -> 
             report.base = str(report_base(options))
             return report
     analysis = _analyse_for(paths, options, rules, cache_key is not None)
+    try:
+        return _check(analysis, options, rules, today, cache_key, paths, started)
+    except BaseException:
+        analysis.load.complete_syntax_checks()  # the worker processes stop before the error goes up
+        raise
+
+
+def _check(analysis: Analysis, options: ScanOptions, rules: list[Any], today: _dt.date, cache_key: str | None,
+           paths: Sequence[str | Path], started: float) -> Report:
+    """The rules over an analysis, and the report."""
+    from iac_ims.checks import registry
+    from iac_ims.checks.context import CheckContext
+
     ctx = CheckContext(analysis.model, analysis.graph, analysis.catalog,
                        diagnostics=[*analysis.load.diagnostics, *analysis.model.diagnostics,
                                     *_directive_diagnostics(analysis, options)],

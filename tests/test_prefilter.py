@@ -127,3 +127,21 @@ def test_failing_workers_do_not_change_the_report(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(workers, "_work", _failing_work)  # the workers are forked: they run this one
     assert as_json(scan([tmp_path], ScanOptions(jobs=2))) == expected
     assert multiprocessing.active_children() == []
+
+
+def test_worker_processes_stop_when_a_check_phase_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error after the files are read (here, reading the directives) must not leave the worker
+    processes running: the CLI ends with os._exit, and a worker left behind holds stdout open."""
+    from iac_ims import pipeline
+    from iac_ims.terraform.workers import CHUNK
+
+    role = 'resource "huaweicloud_identity_group" "g{n}" {{\n  name = "g{n}"\n}}\n'
+    write_tree(tmp_path, {f"f{n:03}.tf": role.format(n=n) for n in range(3 * CHUNK)})
+
+    def broken(*_args: object) -> list:
+        raise RuntimeError("a bug after the analysis")
+
+    monkeypatch.setattr(pipeline, "_directive_diagnostics", broken)
+    with pytest.raises(RuntimeError, match="a bug after the analysis"):
+        scan([tmp_path], ScanOptions(jobs=2))
+    assert multiprocessing.active_children() == []
