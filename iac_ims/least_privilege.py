@@ -75,6 +75,7 @@ def deployer_policy(groups: list[ResourceNeeds], catalog: Catalog, name: str = "
     system_roles: dict[tuple[str, tuple[str, ...]], RoleNeed] = {}
     unconfirmed: dict[str, UncheckedNeed] = {}
     apis: list[str] = []
+    extra: dict[str, set[str]] = {}  # call -> the actions written for it beside its own (its requirements')
     for group in groups:
         for need in group.actions:
             _add(by_level.setdefault(need.level, []), need.action)
@@ -84,6 +85,8 @@ def deployer_policy(groups: list[ResourceNeeds], catalog: Catalog, name: str = "
             if requirement.basis in WRITTEN_BASES and requirement.actions and not requirement.roles:
                 for action in requirement.actions:
                     _add(by_level.setdefault(service_level(action, catalog), []), action)
+                for api in prerequisite.calls:
+                    extra.setdefault(api, set()).update(a.lower() for a in requirement.actions)
             elif requirement.basis in WRITTEN_BASES and requirement.roles:
                 key = (requirement.service, requirement.roles)
                 entry = system_roles.setdefault(key, RoleNeed(requirement.service, requirement.roles,
@@ -106,7 +109,7 @@ def deployer_policy(groups: list[ResourceNeeds], catalog: Catalog, name: str = "
             role_type = ROLE_TYPE_OF_LEVEL[level]
             roles.append(GeneratedRole(f"{name}-{role_type.lower()}{suffix}", role_type, level, chunk))
     for role in roles:
-        role.intents = _intents(role.actions, apis, catalog)
+        role.intents = _intents(role.actions, apis, catalog, extra)
     return DeployerPolicy(roles, list(system_roles.values()), list(unconfirmed.values()))
 
 
@@ -127,20 +130,33 @@ def _within_limit(actions: list[str]) -> list[list[str]]:
     return chunks
 
 
-def _intents(actions: list[str], apis: list[str], catalog: Catalog) -> list[str]:
-    """The catalogue operations the calls are, that this role grants in full: what it is for."""
+def _intents(actions: list[str], apis: list[str], catalog: Catalog,
+             extra: dict[str, set[str]] | None = None) -> list[str]:
+    """The catalogue operations the calls are, that this role grants in full: what it is for. A
+    variant of an operation (the same API with a situational extra action, such as a copy in an
+    account with enterprise projects) is one of them when a requirement of the call asks for that
+    extra action: the role grants it for that."""
     granted = {a.lower() for a in actions if not is_wildcard(a)}
     found: list[str] = []
     for api in dict.fromkeys(apis):
         parsed = split_method_path(api)
         if parsed is None:
             continue
-        matches = [op for op in catalog.operations_for_api(*parsed) if op.variant_of is None and not op.deprecated
+        matches = [op for op in catalog.operations_for_api(*parsed) if not op.deprecated
                    and op.actions and {a.lower() for a in op.actions} <= granted]
-        if matches:
+        plain = [op for op in matches if op.variant_of is None]
+        if plain:
             # one API, several table rows (from an ECS, from a file): the one asking least beside
             # its actions; what the call needs beside them is the deployer check's (IMS310)
-            _add(found, min(matches, key=lambda op: len(op.prerequisites)).id)
+            _add(found, min(plain, key=lambda op: len(op.prerequisites)).id)
+        asked = (extra or {}).get(api, set())
+        for op in matches:
+            base = catalog.operation(op.variant_of) if op.variant_of is not None else None
+            if base is None or base.id not in found:
+                continue
+            situational = {a.lower() for a in op.actions} - {a.lower() for a in base.actions}
+            if situational <= asked:
+                _add(found, op.id)
     return found
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from iac_ims.catalog import AttributeRef, CallRequirement, Catalog, ProviderCall, ResourceCalls, When
-from iac_ims.terraform.values import Unknown
+from iac_ims.terraform.values import Reference, Unknown
 
 TERRAFORM_PHASES = ("plan", "apply", "destroy")
 # the provider phases each Terraform phase runs
@@ -163,6 +163,8 @@ def _value(instance: Any, name: str) -> Any:
 def _is_set(instance: Any, name: str) -> bool | None:
     """The provider's GetOk: not null, not empty. None when the value cannot be resolved."""
     value = _value(instance, name)
+    if isinstance(value, Reference) and value.attribute == ("id",) and value.instance_keys_known:
+        return True  # the ID of one resource or data-source instance: unknown until apply, never empty
     if isinstance(value, Unknown):
         return None
     return value not in (None, "", [], {}) and value is not False
@@ -296,8 +298,10 @@ class ResourceNeeds:
 
 
 def resource_block_address(instance: Any) -> str:
-    """The address of an instance's block: without its `count` / `for_each` key."""
-    return f"{instance.module_path}{'data.' if instance.mode == 'data' else ''}{instance.type}.{instance.name}"
+    """The address of an instance's block: without its `count` / `for_each` key, nor those of the
+    module calls it is in (every instance of a module is the same block)."""
+    modules = "".join(f"module.{call.labels[0]}." for call in instance.module_calls)
+    return f"{modules}{'data.' if instance.mode == 'data' else ''}{instance.type}.{instance.name}"
 
 
 def service_level(action: str, catalog: Catalog) -> str:
