@@ -154,10 +154,19 @@ def happens_when(when: When, instance: Any, provider_phase: str,
     return None, f"a condition iac-ims cannot evaluate ({form})"
 
 
+# Arguments the provider merges with an argument of its own configuration (the provider-call map
+# says `tags` includes the provider's `default_tags`).
+PROVIDER_DEFAULTS = {"tags": "default_tags"}
+
+
 def _value(instance: Any, name: str) -> Any:
-    if name == "tags" and not instance.has("tags"):
-        return None  # the provider's default_tags are not seen here
-    return instance.attr(name) if instance.has(name) else None
+    if instance.has(name):
+        return instance.attr(name)
+    owner = instance.module_instance
+    if name in PROVIDER_DEFAULTS and owner is not None:
+        return owner.provider_argument(instance.type.split("_", 1)[0], PROVIDER_DEFAULTS[name],
+                                       aliased=instance.has("provider"))
+    return None
 
 
 def _is_set(instance: Any, name: str) -> bool | None:

@@ -406,17 +406,35 @@ def test_a_copy_to_an_unknown_region_certainly_copies_though_either_api_may_be_c
     assert any("ims:images:copy" in f.message for f in findings_of(ep_only, "IMS305"))
 
 
-@pytest.mark.xfail(strict=True, reason="the provider's default_tags are merged into tags, but provider blocks are "
-                   "not read: a block without tags is taken not to tag, and the tag calls are dropped, not possible")
-def test_the_provider_s_default_tags_make_the_tag_calls_possible(tmp_path: Path) -> None:
-    found = needs_by_block(tmp_path, {"providers.tf": '''
-        provider "huaweicloud" {
-          region       = "cn-north-4"
-          default_tags = { owner = "platform-team" }
-        }
-        ''', "main.tf": COPY.replace("var.target_region", '"cn-east-3"')})
+PROVIDER = '''
+provider "huaweicloud" {{
+  region = "cn-north-4"
+  {default_tags}
+}}
+'''
+
+
+@pytest.mark.parametrize("default_tags, tagged", [
+    ('default_tags = { owner = "platform-team" }', True),  # merged into every resource's tags
+    ("", False),
+    ("default_tags = {}", False),
+])
+def test_the_provider_s_default_tags_count_as_tags(tmp_path: Path, default_tags: str, tagged: bool) -> None:
+    found = needs_by_block(tmp_path, {"providers.tf": PROVIDER.format(default_tags=default_tags),
+                                      "main.tf": COPY.replace("var.target_region", '"cn-east-3"')})
     tags_calls = [c for c in CATALOG.resource_calls("huaweicloud_images_image_copy").phase("create")
                   if "tags" in c.when.names]
     assert tags_calls
     needed = {n.call.api for n in found["huaweicloud_images_image_copy.golden_dr"]}
-    assert all(c.api in needed for c in tags_calls)
+    assert all((c.api in needed) == tagged for c in tags_calls)
+
+
+def test_default_tags_of_an_aliased_provider_make_the_tag_calls_possible(tmp_path: Path) -> None:
+    providers = PROVIDER.format(default_tags="") + PROVIDER.format(
+        default_tags='alias = "dr"\n  default_tags = { owner = "platform-team" }')
+    copy = COPY.replace("var.target_region", '"cn-east-3"').replace(
+        'resource "huaweicloud_images_image_copy" "golden_dr" {',
+        'resource "huaweicloud_images_image_copy" "golden_dr" {\n  provider = huaweicloud.dr')
+    found = needs_by_block(tmp_path, {"providers.tf": providers, "main.tf": copy})
+    tag_needs = [n for n in found["huaweicloud_images_image_copy.golden_dr"] if "tags" in n.call.when.names]
+    assert tag_needs and not any(n.certain for n in tag_needs)

@@ -118,8 +118,8 @@ class _Assessment:
             reasons = "; ".join(dict.fromkeys(decision.reasons)) or "a value cannot be resolved statically"
             self.unsure.append(f"{need.action} ({need.where()}): {reasons}")
         elif not need.certain:
-            self.unsure.append(f"{need.action} ({need.where()}) is needed only "
-                               f"{'; '.join(need.whys)}, and the deployer is not granted it")
+            self.unsure.append(f"{need.action} ({need.where()}), which the deployer is not granted, may be needed "
+                               f"({'; '.join(need.whys)})")
         elif decision.not_at_scope and need.certain_enterprise_project == "no":
             self.ep_only.append((need, decision))
         elif decision.not_at_scope:

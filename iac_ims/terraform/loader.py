@@ -128,11 +128,11 @@ def report_path(path: Path, base: Path) -> str:
 # Both match from the newline before a line (the text is given a leading one): a literal first
 # character lets the regex engine skip ahead, where `^` with re.M tries every position.
 _HEADER = re.compile(
-    r'\n[ \t]*(resource|data|variable|output|module|locals)\b[ \t]*'
+    r'\n[ \t]*(resource|data|variable|output|module|locals|provider)\b[ \t]*'
     r'(?:"([^"\n]*)"|([A-Za-z_][\w-]*))?[ \t]*(?:"([^"\n]*)"|([A-Za-z_][\w-]*))?[ \t]*\{')
 
 
-_LOOSE_HEADER = re.compile(r"\n[ \t]*(?:resource|data|variable|output|module|locals)\b")
+_LOOSE_HEADER = re.compile(r"\n[ \t]*(?:resource|data|variable|output|module|locals|provider)\b")
 UNCERTAIN = ("?",)  # a header-like line the scan could not read: look inside when in doubt
 
 
@@ -215,6 +215,12 @@ class ModuleSource:
                 source_file.parsed = self._parse(source_file)
                 for block in source_file.parsed.blocks:
                     self._index(block)
+
+    def provider_blocks(self, name: str) -> list[Block]:
+        """The `provider "name"` blocks of this module (the files declaring one are parsed now)."""
+        self._ensure(lambda f: ("provider", name) in f.headers or UNCERTAIN in f.headers)
+        return [block for source_file in self._base if source_file.parsed is not None
+                for block in source_file.parsed.blocks if block.type == "provider" and block.labels[:1] == (name,)]
 
     def _lookup(self, table: dict, key: Any, header: tuple[str, ...]) -> Any:
         if key not in table:
@@ -1021,6 +1027,21 @@ class ModuleInstance:
         return self.source.variable(name)
 
     # instances
+    def provider_argument(self, provider: str, name: str, aliased: bool) -> Any:
+        """An argument of the root module's `provider` block its resources use (the one without
+        `alias`; `aliased`: a resource that names another configuration, which is not resolved:
+        unknown when some block sets the argument). None when no block sets it."""
+        root = next((m for m in self.loader.root_modules if m.source.directory == self.root_dir), None)
+        if root is None:
+            return None
+        blocks = [b for b in root.source.provider_blocks(provider) if name in b.attributes]
+        if aliased:
+            return Unknown(f"the {name} of the provider configuration it names", ()) if blocks else None
+        for block in blocks:
+            if "alias" not in block.attributes:
+                return NestedBlock("provider", block, root.base_ctx.derive(origin=block)).attr(name)
+        return None
+
     def instances_of(self, mode: str, type_: str, name: str, block: Block) -> list[ResourceInstance]:
         """The instances of a resource block, expanded once (when first needed)."""
         key = (mode, type_, name)
