@@ -435,6 +435,62 @@ def rules(format_: str) -> None:
     _guarded(run)
 
 
+@cli.command()
+@click.option("--listen", default="127.0.0.1:8080", show_default=True, metavar="HOST:PORT",
+              help="Address to listen on (0.0.0.0:8080 in a container; port 0 picks a free one).")
+@click.option("--hmac-key-file", type=click.Path(dir_okay=False), default=None,
+              help="File holding the run task's HMAC key (else $IAC_IMS_HMAC_KEY).")
+@click.option("--insecure-no-hmac", is_flag=True, help="Accept unsigned requests (no HMAC key): for trials only.")
+@click.option("--allowed-origin", "allowed_origins", multiple=True, metavar="ORIGIN",
+              help="scheme://host[:port] the download and callback URLs must be on (repeatable; "
+                   "default https://app.terraform.io).")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default=None)
+@click.option("--config", "config_file", type=click.Path())
+@click.option("--catalog", multiple=True, type=click.Path(), help="Extra catalogue file (repeatable).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Scan processes (default: the cores).")
+@click.option("--max-queue", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Accepted runs waiting to start; beyond it requests get 503 and HCP Terraform retries.")
+@click.option("--work-dir", type=click.Path(file_okay=False), default=None,
+              help="Where job directories go (default: the system's temporary directory).")
+@click.option("--tls-cert", type=click.Path(dir_okay=False), default=None, help="Serve HTTPS with this certificate.")
+@click.option("--tls-key", type=click.Path(dir_okay=False), default=None)
+def serve(listen: str, hmac_key_file: str | None, insecure_no_hmac: bool, allowed_origins: tuple[str, ...],
+          fail_on: str | None, config_file: str | None, catalog: tuple[str, ...], workers: int | None,
+          max_queue: int, work_dir: str | None, tls_cert: str | None, tls_key: str | None) -> None:
+    """Serve HCP Terraform / Terraform Enterprise run tasks (pre_plan): scan each run's configuration."""
+
+    def run() -> None:
+        try:
+            import aiohttp  # noqa: F401  (the optional extra)
+        except ImportError:
+            raise UsageProblem("iac-ims serve needs aiohttp: install iac-ims[server] "
+                               "(pip install 'iac-ims[server]')") from None
+        from iac_ims.pipeline import selected_rules
+        from iac_ims.server import app, config as server_config
+        from iac_ims.server.signature import ENV_KEY, load_key
+
+        settings = _settings((".",), config_file, {"fail_on": fail_on, "catalog": catalog})
+        options = _scan_options(settings)
+        selected_rules(options)  # an unknown rule ID or a broken catalogue stops it here, not in a job
+        try:
+            key = load_key(hmac_key_file)
+            if key is None and not insecure_no_hmac:
+                raise server_config.SetupError(f"no HMAC key: give --hmac-key-file FILE or set {ENV_KEY} "
+                                               "(or --insecure-no-hmac to accept unsigned requests)")
+            host, port = server_config.parse_listen(listen)
+            chosen = server_config.ServerConfig(
+                host=host, port=port, hmac_key=key, allowed_origins=server_config.parse_origins(allowed_origins),
+                scan_options=options, fail_on=settings["fail_on"], queue_size=max_queue, work_dir=work_dir,
+                tls=server_config.load_tls(tls_cert, tls_key), **({"workers": workers} if workers else {}))
+            # main() switched the collector off for a one-shot command; a server runs for days
+            gc.enable()
+            app.serve(chosen)
+        except server_config.SetupError as exc:
+            raise UsageProblem(str(exc)) from None
+
+    _guarded(run)
+
+
 def main() -> None:
     # A short-lived process whose garbage is acyclic parse trees: the cyclic collector only
     # costs time here (a full collection over a large repository's trees takes about a second).
