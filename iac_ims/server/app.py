@@ -95,6 +95,14 @@ def build_app(config: ServerConfig, **state: Any) -> web.Application:
 
 
 async def run_task(request: web.Request) -> web.Response:
+    response = await _answer(request)
+    # one request per connection: a request on a connection kept open across a shutdown would
+    # wait for the drain to end, where a new connection is refused at once and retried elsewhere
+    response.force_close()
+    return response
+
+
+async def _answer(request: web.Request) -> web.Response:
     state = request.app[STATE]
     body = await request.read()
     verdict = verify(state.config.hmac_key, body, request.headers.get(HEADER))

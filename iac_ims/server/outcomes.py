@@ -21,6 +21,9 @@ from iac_ims.findings import FAIL_ON_RANK, SEVERITY_RANK, Finding
 MAX_MESSAGE = 1000
 MAX_DESCRIPTION = 1000
 MAX_BODY = 10_000
+MAX_BODY_PART = 3000  # the message, the fix
+MAX_EVIDENCE = 10
+MAX_EVIDENCE_CHARS = 300
 MAX_OUTCOME_ID = 64
 MAX_LABEL = 32
 MAX_OUTCOMES = 250
@@ -131,7 +134,9 @@ def shown_file(file: str | None) -> str | None:
 
 
 def markdown(finding: Finding) -> str:
-    lines = [f"**{finding.rule_id}: {finding.title}**", "", finding.message, ""]
+    """The outcome's body; each part is cut on its own first, so that a long message or piece of
+    evidence cannot push the file and line out of the body's limit."""
+    lines = [f"**{finding.rule_id}: {finding.title}**", "", clip(finding.message, MAX_BODY_PART), ""]
     where = shown_file(finding.file)
     if where:
         lines.append(f"- **File:** {code(where)}" + (f", line {finding.line}" if finding.line else ""))
@@ -142,9 +147,12 @@ def markdown(finding: Finding) -> str:
     if finding.scope:
         lines.append(f"- **Scope:** {finding.scope}")
     if finding.evidence:
-        lines += ["", "**Evidence**", "", *(f"- {code(e)}" for e in finding.evidence)]
+        shown = finding.evidence[:MAX_EVIDENCE]
+        lines += ["", "**Evidence**", "", *(f"- {code(clip(e, MAX_EVIDENCE_CHARS))}" for e in shown)]
+        if len(finding.evidence) > len(shown):
+            lines.append(f"- ... and {len(finding.evidence) - len(shown)} more")
     if finding.fix:
-        lines += ["", f"**Fix:** {finding.fix}"]
+        lines += ["", f"**Fix:** {clip(finding.fix, MAX_BODY_PART)}"]
     return "\n".join(lines)
 
 
