@@ -41,10 +41,10 @@ class Timeouts:
 
     connect: float = 10.0
     read: float = 30.0  # between two reads of a response
-    download: float = 180.0  # the whole download, redirects included
+    # the run task token lives 10 minutes (download, scan and callbacks must fit in them)
+    download: float = 120.0  # the whole download, redirects included
     callback: float = 30.0  # one PATCH attempt
-    # the scan itself; the run task token lives 10 minutes, and the final callback needs it
-    scan: float = 420.0
+    scan: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,8 @@ class ServerConfig:
     port: int = 8080
     hmac_key: bytes | None = None  # None only when started with --insecure-no-hmac
     allowed_origins: tuple[Origin, ...] = ()
-    scan_options: Any = None  # pipeline.ScanOptions for every scan (the server's settings, never the archive's)
+    # pipeline.ScanOptions for every scan: the server's settings, never the archive's
+    scan_options: Any = field(default_factory=lambda: _default_scan_options())
     fail_on: str = "error"
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
     timeouts: Timeouts = field(default_factory=Timeouts)
@@ -86,6 +87,12 @@ class ServerConfig:
 
     def jobs_at_once(self) -> int:
         return self.concurrency or 2 * self.workers
+
+
+def _default_scan_options() -> Any:
+    from iac_ims.pipeline import ScanOptions
+
+    return ScanOptions()
 
 
 def parse_listen(text: str) -> tuple[str, int]:

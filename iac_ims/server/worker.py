@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import signal
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,12 @@ class ScanOutcome:
 
 
 def warm_up(catalog_files: list[str]) -> None:
-    """Load the scanner and the catalogue once per process, not in the first job."""
+    """Set up a scan process: load the scanner and the catalogue once, not in the first job.
+    SIGINT and SIGTERM are the server's to handle: sent to the whole process group (Ctrl-C in a
+    terminal, some service managers), they must not kill the scans the draining server waits for;
+    the server ends these processes itself once drained."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     from iac_ims.catalog import load_catalog
 
     load_catalog(tuple(catalog_files))
