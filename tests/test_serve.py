@@ -20,6 +20,7 @@ timeouts (conftest's HANG_GUARD_S) only turn a hang into a failure.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import io
 import json
@@ -32,7 +33,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 from conftest import HANG_GUARD_S, REPO
@@ -367,16 +368,22 @@ def loopback(tmp_path_factory: pytest.TempPathFactory):
     assert not list(harness.work.iterdir()), "the server's work directory outlived it"
 
 
-@pytest.fixture
-def contained(loopback: Loopback):
+@contextlib.contextmanager
+def containment(harness: Loopback) -> Iterator[Loopback]:
     """Checks, around a test, that nothing outside the job directory was written, that no job
     directory is left and that no request reached a host not allowed."""
-    before = loopback.tree()
-    evil_before = len(loopback.fakes.evil_requests)
-    yield loopback
-    assert loopback.tree() == before, "a file outside the job's directory was written"
-    assert loopback.job_directories() == [], "a job directory outlived its job"
-    assert loopback.fakes.evil_requests[evil_before:] == [], "a request went to a host not allowed"
+    before = harness.tree()
+    evil_before = len(harness.fakes.evil_requests)
+    yield harness
+    assert harness.tree() == before, "a file outside the job's directory was written"
+    assert harness.job_directories() == [], "a job directory outlived its job"
+    assert harness.fakes.evil_requests[evil_before:] == [], "a request went to a host not allowed"
+
+
+@pytest.fixture
+def contained(loopback: Loopback):
+    with containment(loopback) as harness:
+        yield harness
 
 
 def final_of(callbacks: list[Callback]) -> Callback:
@@ -547,10 +554,9 @@ def impatient(tmp_path: Path):
 
 def test_a_download_that_hangs_times_out_and_fails_the_run(impatient: Loopback) -> None:
     impatient.fakes.hanging.add("hang")
-    before = impatient.tree()
-    final = final_of(impatient.run("hang", b""))
+    with containment(impatient):
+        final = final_of(impatient.run("hang", b""))
     assert final.status == "failed" and "timed out" in final.body["data"]["attributes"]["message"]
-    assert impatient.tree() == before and impatient.job_directories() == [] and not impatient.fakes.evil_requests
 
 
 # ---- hostile archives ------------------------------------------------------------------------------
@@ -665,10 +671,10 @@ def exploding(tmp_path: Path):
 
 
 def test_a_scan_that_raises_fails_the_run_with_internal_error_and_no_details(exploding: Loopback) -> None:
-    final = final_of(exploding.run("raises", tar_gz([("main.tf", GOOD_TF)])))
+    with containment(exploding):
+        final = final_of(exploding.run("raises", tar_gz([("main.tf", GOOD_TF)])))
     message = final.body["data"]["attributes"]["message"]
     assert final.status == "failed" and "internal error" in message
     assert "/srv/secret" not in json.dumps(final.body) and "Traceback" not in json.dumps(final.body)
     exploding.wait_for_log("the scan failed")
     assert any("boom in /srv/secret" in m for m in exploding.log.messages)  # the details are in the log
-    assert exploding.job_directories() == []

@@ -232,6 +232,14 @@ def test_non_ascii_and_markdown_in_findings_stay_within_limits() -> None:
     assert "``a`b``" in body and "`` `x` ``" in body
 
 
+def test_text_from_the_scanned_code_cannot_add_links_or_html() -> None:
+    body = outcomes.markdown(finding(0, message="see [docs](https://evil.example) <img src=x onerror=alert(1)>",
+                                     fix="**now** <script>", evidence=["<b>x</b>"]))
+    assert r"\[docs\](" in body and r"\<img" in body and r"\<script\>" in body  # escaped, shown as written
+    assert not re.search(r"(?<!\\)[<\[]", body.replace("`<b>x</b>`", ""))
+    assert "`<b>x</b>`" in body  # in a code span: shown, not rendered
+
+
 def test_files_outside_the_configuration_are_not_named() -> None:
     body = outcomes.markdown(finding(0, file="/tmp/iac-ims-serve-x/job-y/mod/main.tf"))
     assert "/tmp" not in body and outcomes.OUTSIDE in body

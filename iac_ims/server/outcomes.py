@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from iac_ims.findings import FAIL_ON_RANK, SEVERITY_RANK, Finding
+from iac_ims.report.markdown import escape_cell
 
 MAX_MESSAGE = 1000
 MAX_DESCRIPTION = 1000
@@ -134,9 +135,11 @@ def shown_file(file: str | None) -> str | None:
 
 
 def markdown(finding: Finding) -> str:
-    """The outcome's body; each part is cut on its own first, so that a long message or piece of
-    evidence cannot push the file and line out of the body's limit."""
-    lines = [f"**{finding.rule_id}: {finding.title}**", "", clip(finding.message, MAX_BODY_PART), ""]
+    """The outcome's body. Text from the scanned code is escaped (as in `--format markdown`) or
+    in code spans, so it cannot add links or HTML to the run's page; each part is cut on its own
+    first, so that a long message or piece of evidence cannot push the file and line out of the
+    body's limit."""
+    lines = [f"**{finding.rule_id}: {escape_cell(finding.title)}**", "", escape_cell(finding.message, MAX_BODY_PART), ""]
     where = shown_file(finding.file)
     if where:
         lines.append(f"- **File:** {code(where)}" + (f", line {finding.line}" if finding.line else ""))
@@ -145,14 +148,14 @@ def markdown(finding: Finding) -> str:
     if finding.operation:
         lines.append(f"- **Operation:** {code(finding.operation)}")
     if finding.scope:
-        lines.append(f"- **Scope:** {finding.scope}")
+        lines.append(f"- **Scope:** {escape_cell(finding.scope)}")
     if finding.evidence:
         shown = finding.evidence[:MAX_EVIDENCE]
         lines += ["", "**Evidence**", "", *(f"- {code(clip(e, MAX_EVIDENCE_CHARS))}" for e in shown)]
         if len(finding.evidence) > len(shown):
             lines.append(f"- ... and {len(finding.evidence) - len(shown)} more")
     if finding.fix:
-        lines += ["", f"**Fix:** {clip(finding.fix, MAX_BODY_PART)}"]
+        lines += ["", f"**Fix:** {escape_cell(finding.fix, MAX_BODY_PART)}"]
     return "\n".join(lines)
 
 
