@@ -113,7 +113,8 @@ def outcomes_for(findings: list[Finding]) -> list[dict[str, Any]]:
 
 
 def finding_outcome(finding: Finding) -> dict[str, Any]:
-    subject = f"{finding.resource}: " if finding.resource else ""
+    # most messages name their resource already
+    subject = f"{finding.resource}: " if finding.resource and finding.resource not in finding.message else ""
     return {"type": "task-result-outcomes",
             "attributes": {"outcome-id": clip(finding.rule_id, MAX_OUTCOME_ID),
                            "description": one_line(f"{subject}{finding.message}", MAX_DESCRIPTION),
