@@ -142,14 +142,11 @@ def markdown(finding: Finding) -> str:
     body's limit."""
     lines = [f"**{finding.rule_id}: {escape_cell(finding.title)}**", "", escape_cell(finding.message, MAX_BODY_PART), ""]
     where = shown_file(finding.file)
-    if where:
-        lines.append(f"- **File:** {code(where)}" + (f", line {finding.line}" if finding.line else ""))
-    if finding.resource:
-        lines.append(f"- **Resource:** {code(finding.resource)}")
-    if finding.operation:
-        lines.append(f"- **Operation:** {code(finding.operation)}")
-    if finding.scope:
-        lines.append(f"- **Scope:** {escape_cell(finding.scope)}")
+    details = (("File", where and code(where) + (f", line {finding.line}" if finding.line else "")),
+               ("Resource", finding.resource and code(finding.resource)),
+               ("Operation", finding.operation and code(finding.operation)),
+               ("Scope", finding.scope and escape_cell(finding.scope)))
+    lines += [f"- **{name}:** {value}" for name, value in details if value]
     if finding.evidence:
         shown = finding.evidence[:MAX_EVIDENCE]
         lines += ["", "**Evidence**", "", *(f"- {code(clip(e, MAX_EVIDENCE_CHARS))}" for e in shown)]
