@@ -14,10 +14,11 @@ import asyncio
 import logging
 import multiprocessing
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from enum import Enum
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from iac_ims.server.payload import RunTaskRequest
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from iac_ims.findings import FAIL_ON_RANK, SEVERITY_RANK, Finding
 from iac_ims.report.markdown import escape_cell
@@ -52,7 +53,7 @@ class TaskResult:
             data["relationships"] = {"outcomes": {"data": self.outcomes}}
         return {"data": data}
 
-    def without_outcomes(self) -> "TaskResult":
+    def without_outcomes(self) -> TaskResult:
         return TaskResult(self.status, self.message)
 
 
