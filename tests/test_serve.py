@@ -143,6 +143,7 @@ class Fakes:
     callbacks: dict[str, list[Callback]] = field(default_factory=lambda: defaultdict(list))
     downloads: list[tuple[str, str | None]] = field(default_factory=list)  # (version, Authorization)
     blob_authorizations: list[str | None] = field(default_factory=list)
+    loop_authorizations: list[str | None] = field(default_factory=list)
     evil_requests: list[str] = field(default_factory=list)
     finals: dict[str, asyncio.Event] = field(default_factory=lambda: defaultdict(asyncio.Event))
     downloading: dict[str, asyncio.Event] = field(default_factory=lambda: defaultdict(asyncio.Event))
@@ -181,7 +182,13 @@ def fake_hcp(fakes: Fakes) -> web.Application:
             fakes.finals[task].set()
         return web.Response(status=answered)
 
+    async def loop(request: web.Request) -> web.Response:
+        """A redirect to the next hop, for ever (on the allowed origin, so only the hop limit stops it)."""
+        fakes.loop_authorizations.append(request.headers.get("Authorization"))
+        raise web.HTTPFound(f"/loop/{int(request.match_info['n']) + 1}")
+
     application = web.Application()
+    application.router.add_get("/loop/{n}", loop)
     application.router.add_get("/api/v2/configuration-versions/{cv}/download", download)
     application.router.add_patch("/api/v2/task-results/{task}/callback", callback)
     return application
@@ -536,6 +543,13 @@ def test_a_redirect_to_plain_http_outside_the_allowed_origins_is_not_followed(co
     contained.fakes.archives["to-evil"] = tar_gz([("main.tf", GOOD_TF)])
     final = final_of(contained.run("to-evil", b""))
     assert final.status == "failed" and "neither https nor" in final.body["data"]["attributes"]["message"]
+
+
+def test_a_redirect_loop_stops_after_five_hops_none_with_the_token(contained: Loopback) -> None:
+    contained.fakes.redirects["loop"] = f"{contained.hcp_url}/loop/1"
+    final = final_of(contained.run("loop", b""))
+    assert final.status == "failed" and "redirected more than 5 times" in final.body["data"]["attributes"]["message"]
+    assert contained.fakes.loop_authorizations == [None] * 5
 
 
 def test_a_download_that_404s_fails_the_run(contained: Loopback) -> None:
