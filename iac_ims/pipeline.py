@@ -38,6 +38,7 @@ class ScanOptions:
     exclude: list[str] = field(default_factory=list)  # globs of files and directories left out (see discover.py)
     config_file: str | None = None  # where `intents` came from, to point at it (IMS904)
     deployers: list[str] = field(default_factory=list)  # addresses of who runs terraform (IMS308-IMS311)
+    confine_to: str | Path | None = None  # follow no local module source out of it (the run-task server)
 
 
 @dataclass
@@ -136,7 +137,7 @@ def analyse(paths: Sequence[str | Path], options: ScanOptions, defer_syntax_chec
     loader = Loader(variables=options.variables, var_files=[Path(p) for p in options.var_files],
                     must_parse=None if options.full_parse else ParseAtOnce(declared), progress=options.progress,
                     jobs=options.jobs, content_digests=content_digests,
-                    report_base=report_base(options), exclude=options.exclude)
+                    report_base=report_base(options), exclude=options.exclude, confine_to=options.confine_to)
     loaded = loader.load([Path(p) for p in paths], defer_syntax_checks)
     try:
         model = build_model(loaded.instances, catalog, role_ids=options.role_ids)

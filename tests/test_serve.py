@@ -609,6 +609,26 @@ def test_links_out_of_the_tree_are_not_followed_or_created(contained: Loopback) 
     assert final.status == "failed" and "out/planted.tf" in json.dumps(final.body)
 
 
+def test_a_module_source_leading_out_of_the_configuration_is_not_read(contained: Loopback,
+                                                                        tmp_path: Path) -> None:
+    """A configuration must not make the server read its own disk through a module source: a
+    module outside the archive is unknown (IMS901), while one inside it, beside the working
+    directory, is read as Terraform would."""
+    host_module = tmp_path / "host_module"
+    host_module.mkdir()
+    (host_module / "main.tf").write_bytes(BAD_TF)  # an error finding, were it read
+    escape = "../" * 40 + str(host_module).lstrip("/")
+    calls = (f'module "host" {{\n  source = "{escape}"\n}}\n'
+             'module "shared" {\n  source = "../../modules/shared"\n}\n').encode()
+    archive = tar_gz([("stacks/app/main.tf", GOOD_TF + b"\n" + calls), ("modules/shared/main.tf", BAD_TF)])
+    final = final_of(contained.run("module-out", archive, workspace_working_directory="stacks/app"))
+    assert final.status == "failed"  # the module inside the configuration is read: its error counts
+    bodies = {o["attributes"]["outcome-id"]: o["attributes"]["body"] for o in outcomes_of(final)}
+    assert set(bodies) == {"IMS101", "IMS901"}
+    assert "`modules/shared/main.tf`" in bodies["IMS101"]
+    assert "module.host" in bodies["IMS901"] and "leads outside the configuration" in bodies["IMS901"]
+
+
 def test_devices_and_fifos_are_skipped(contained: Loopback) -> None:
     device = special("dev/disk", tarfile.BLKTYPE)
     device.devmajor, device.devminor = 8, 0

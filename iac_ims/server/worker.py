@@ -59,7 +59,8 @@ def scan_archive(archive: str, dest: str, working_directory: str, options: Any, 
     from iac_ims.pipeline import scan
 
     # file names are reported relative to the configuration's root, as the repository has them
-    report = scan([target], dataclasses.replace(options, relative_to=root, jobs=1, use_cache=False, progress=None))
+    report = scan([target], dataclasses.replace(options, relative_to=root, jobs=1, use_cache=False, progress=None,
+                                                  confine_to=root))
     return ScanOutcome(findings=[_without_paths(f, root) for f in report.findings], files_scanned=report.files_scanned,
                        skipped=extracted.skipped, internal_errors=[e.describe() for e in report.internal_errors])
 

@@ -357,6 +357,10 @@ def literal_source(block: Block) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
 def is_local_source(source: str) -> bool:
     return source.startswith(("./", "../")) or source in (".", "..")
 
@@ -1177,13 +1181,16 @@ class Loader:
     def __init__(self, variables: dict[str, Any] | None = None, var_files: Iterable[Path] = (),
                  must_parse: Callable[[str], bool] | None = None, progress: Callable[[int, int], None] | None = None,
                  jobs: int = 1, content_digests: bool = False, report_base: Path | None = None,
-                 exclude: Iterable[str] = ()):
+                 exclude: Iterable[str] = (), confine_to: Path | None = None):
         """`must_parse(text)`: whether a file can matter to the caller and is parsed at once;
         None parses every file (a full syntax check of the whole tree).  `content_digests`: hash
         each file's bytes as it is read (for the scan cache).  `report_base`: the directory file
         paths are reported relative to (default: the working directory).  `exclude`: globs of
-        files and directories under a scanned directory to leave out (discover.Exclusions)."""
+        files and directories under a scanned directory to leave out (discover.Exclusions).
+        `confine_to`: read no module directory outside it (a service scanning configurations it
+        is sent must not be made to read its own disk); such calls are unknown (IMS901)."""
         self.exclude = Exclusions(exclude)
+        self.confine_to = Path(os.path.realpath(confine_to)) if confine_to is not None else None
         self.content_digests = content_digests
         self.report_base = Path(os.path.realpath(report_base if report_base is not None else os.getcwd()))
         self.cli_variables = variables or {}
@@ -1343,7 +1350,7 @@ class Loader:
         where = origin.file if origin else None
         line = origin.line if origin else None
         address = block_address(module.address_prefix, origin) if origin is not None and origin.type != "module" else None
-        if not any(resolved == root or root in resolved.parents for root in self.allowed_roots):
+        if not any(_within(resolved, root) for root in self.allowed_roots):
             self.report(Diagnostic("IMS902", f"file path {path!r} is outside the scanned tree: not read",
                                    file=where, line=line, end_line=origin.end_line if origin else None,
                                    address=address))
@@ -1479,6 +1486,12 @@ class Loader:
             parent.child_unknown[name] = Unknown(f"{address} comes from {source_text!r}, which is not fetched", (address,))
             return
         directory = Path(os.path.realpath(parent.source.directory / source_text))
+        if self.confine_to is not None and not _within(directory, self.confine_to):
+            self.report(Diagnostic("IMS901", f"{address}: source {source_text!r} leads outside the configuration, "
+                                   "which this scan does not read", file=block.file, line=block.line,
+                                   end_line=block.end_line, address=address))
+            parent.child_unknown[name] = Unknown(f"{address} is outside the configuration", (address,))
+            return
         if directory in parent.ancestors or len(parent.ancestors) >= MAX_MODULE_DEPTH:
             why = ("module calls itself (directly or through others)" if directory in parent.ancestors
                    else f"modules are nested more than {MAX_MODULE_DEPTH} deep")
