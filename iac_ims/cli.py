@@ -103,6 +103,9 @@ def _is_number(text: str) -> bool:
         return False
 
 
+# the formats of `iac-ims requirements` (report/requirements_report.py renders each)
+REQUIREMENTS_FORMATS = ("text", "json", "policy", "terraform")
+
 SETTING_KEYS = ("fail_on", "skip_rules", "only_rules", "severity", "intents", "var_files", "vars", "catalog",
                 "baseline", "role_ids", "exclude", "deployer")
 DEFAULTS: dict[str, Any] = {"fail_on": "error", "skip_rules": [], "only_rules": [], "severity": {}, "intents": {},
@@ -360,7 +363,7 @@ def graph(path: str, format_: str, focus: str | None, config_file: str | None, *
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "format_", type=click.Choice(["text", "json", "policy", "terraform"]), default="text")
+@click.option("--format", "format_", type=click.Choice(REQUIREMENTS_FORMATS), default="text")
 @click.option("--phase", "phases", multiple=True, type=click.Choice(["plan", "apply", "destroy"]),
               help="Only what this Terraform phase needs (repeatable; default: all three).")
 @reading_options

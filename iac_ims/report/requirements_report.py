@@ -13,7 +13,6 @@ from iac_ims.least_privilege import DeployerPolicy, GeneratedRole
 from iac_ims.requirements import ResourceNeeds
 
 SCHEMA_VERSION = 1
-FORMATS = ("text", "json", "policy", "terraform")
 CONSOLE = "dependency"  # requirements the console asks for, not an API call: JSON only
 
 
