@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, NamedTuple
 from iac_ims.terraform.certainty import Certainty
 from iac_ims.terraform.context import MISSING, Budget
 from iac_ims.terraform.discover import Exclusions, module_files, tfvars_files, walk_module_dirs
+from iac_ims.terraform.expr_shapes import json_interpolation, traversal_name, variable_name
 from iac_ims.cache import content_digest
 from iac_ims.terraform.parse import (Attribute, Block, JsonExpr, ParsedFile, decode_source, json_syntax_error,
                                      parse_source, read_source_bytes, syntax_error)
@@ -484,7 +485,7 @@ def expand_nested(block: Block, type_: str, ctx: Any) -> list[NestedBlock]:
             continue
         iterator_name = type_
         if "iterator" in dynamic.attributes:
-            name = _traversal_name(dynamic.attributes["iterator"].expr)
+            name = traversal_name(dynamic.attributes["iterator"].expr)
             iterator_name = name or type_
         for key, value, uncertain in _dynamic_items(dynamic, ctx):
             result.append(NestedBlock(type_, content, ctx.with_iterator(iterator_name, key, value, uncertain)))
@@ -523,8 +524,8 @@ def direct_variable(instance_or_block: "EvaluatedBlock | Block", attribute_name:
         return None
     expr = attribute.expr
     if isinstance(expr, JsonExpr):
-        expr = _json_interpolation(expr.value)
-    return _variable_name(expr) if expr is not None else None
+        expr = json_interpolation(expr.value)
+    return variable_name(expr) if expr is not None else None
 
 
 @dataclass(frozen=True)
@@ -553,74 +554,6 @@ def input_origin(block: Block, attribute_name: str, calls: tuple[Block, ...]) ->
         if name is None:
             break
     return list(reversed(chain))
-
-
-def _json_interpolation(value: Any) -> Any:
-    """The expression of a JSON string that is one interpolation and nothing else."""
-    from iac_ims.terraform.template import TemplateSyntaxError, compile_template
-
-    if not isinstance(value, str):
-        return None
-    try:
-        compiled = compile_template(value)
-    except TemplateSyntaxError:
-        return None
-    return compiled.nodes[0][1] if compiled.passthrough else None
-
-
-def _variable_name(node: Any) -> str | None:
-    from lark import Tree
-
-    node = _unwrapped(node)
-    if not isinstance(node, Tree) or node.data != "get_attr_expr_term":
-        return None
-    parts = [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
-    if len(parts) != 2 or parts[1].data != "get_attr":
-        return None
-    root = _unwrapped(parts[0])
-    if not (isinstance(root, Tree) and root.data == "identifier" and str(root.children[0]) == "var"):
-        return None
-    names = [c for c in parts[1].children if isinstance(c, Tree) and c.data == "identifier"]
-    return str(names[0].children[0]) if len(names) == 1 else None
-
-
-def _unwrapped(node: Any) -> Any:
-    """Through parentheses, and through a quoted string that is one interpolation."""
-    from lark import Tree
-
-    for _ in range(64):  # bounded: a hostile file may nest parentheses deeply
-        if not isinstance(node, Tree):
-            return node
-        trees = [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
-        if node.data == "expr_term" and len(trees) == 1:
-            node = trees[0]
-        elif node.data == "string" and len(trees) == 1 and _is_interpolation(trees[0]):
-            node = [c for c in trees[0].children[0].children if isinstance(c, Tree)][0]
-        else:
-            return node
-    return None
-
-
-def _is_interpolation(part: Any) -> bool:
-    from lark import Tree
-
-    inner = part.children[0] if part.children else None
-    return (part.data == "string_part" and isinstance(inner, Tree) and inner.data == "interpolation"
-            and any(isinstance(c, Tree) for c in inner.children))
-
-
-def _traversal_name(expr: Any) -> str | None:
-    """`iterator = role` names an identifier, not a value."""
-    from lark import Token, Tree
-
-    node = expr
-    while isinstance(node, Tree) and len(node.children) == 1:
-        node = node.children[0]
-    if isinstance(node, Token):
-        return str(node)
-    if isinstance(node, Tree) and node.data == "identifier":
-        return str(node.children[0])
-    return None
 
 
 def iteration_items(collection: Any) -> list[tuple[Any, Any]] | Unknown:
