@@ -3,6 +3,7 @@
 
 usage: python bench/run_bench.py [--sizes 500,2000,8000] [--roles 10000] [--repeat 5] [--skip-hcl2]
                                  [--checkov-repeat 1] [--generator ../shared/bench/gen_corpus.py] [--work bench/out]
+                                 [--baseline DIR]
 
 For each corpus size it generates the corpus (deterministic), then measures, medians of
 --repeat runs on the same machine in the same run:
@@ -11,6 +12,9 @@ For each corpus size it generates the corpus (deterministic), then measures, med
   - iac-ims warm: a new process rescanning with nothing changed (the stored report is reused)
   - python-hcl2: `hcl2.loads` of every file (what parsing everything with python-hcl2 costs)
   - Checkov `-d CORPUS --framework terraform`, when `checkov` is on PATH
+  - with --baseline DIR (a checkout of the code before a change, e.g. made with
+    `git worktree add DIR <commit>`): that code's cold scan, its runs alternating with this
+    code's cold runs so that the machine's load falls on both alike
 and prints a table of seconds, peak RSS and the ratios.  Timings are wall-clock and the machines
 are shared: read the ratios, which are measured side by side.
 """
@@ -57,14 +61,34 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, int]:
 
 
 def median_run(command: list[str], env: dict[str, str], repeat: int, before=None) -> tuple[float, int]:
-    times, peaks = [], []
+    return median_runs([(command, env)], repeat, before)[0]
+
+
+def median_runs(runs: list[tuple[list[str], dict[str, str]]], repeat: int, before=None) -> list[tuple[float, int]]:
+    """(median seconds, peak RSS in MB) of each command, their runs alternating (A B A B ...)."""
+    times: list[list[float]] = [[] for _ in runs]
+    peaks: list[list[int]] = [[] for _ in runs]
     for _ in range(repeat):
-        if before:
-            before()
-        seconds, rss = timed(command, env)
-        times.append(seconds)
-        peaks.append(rss)
-    return statistics.median(times), max(peaks)
+        for k, (command, env) in enumerate(runs):
+            if before:
+                before()
+            seconds, rss = timed(command, env)
+            times[k].append(seconds)
+            peaks[k].append(rss)
+    return [(statistics.median(t), max(p)) for t, p in zip(times, peaks)]
+
+
+def code_env(env: dict[str, str], code: Path) -> dict[str, str]:
+    """`env` with the iac_ims package of the checkout `code` first on the import path."""
+    return dict(env, PYTHONPATH=str(code) + os.pathsep + env.get("PYTHONPATH", ""))
+
+
+def check_imports_from(code: Path, env: dict[str, str]) -> None:
+    """Stop unless `env` makes Python import iac_ims from `code` (an installed copy could win)."""
+    found = subprocess.run([sys.executable, "-c", "import iac_ims, pathlib; print(pathlib.Path(iac_ims.__file__).resolve())"],
+                           env=env, capture_output=True, text=True).stdout.strip()
+    if not found.startswith(str(code.resolve())):
+        raise SystemExit(f"iac_ims is imported from {found or '(nowhere)'}, not from {code}")
 
 
 ROLE_TEMPLATE = """
@@ -109,14 +133,21 @@ def main() -> None:
     parser.add_argument("--work", default=str(REPO / "bench" / "out"))
     parser.add_argument("--skip-hcl2", action="store_true", help="skip the python-hcl2 baseline (slow)")
     parser.add_argument("--roles", default="", help="comma-separated role counts: repositories of N custom roles")
+    parser.add_argument("--baseline", default="", help="a checkout of the code before a change: its cold scan too")
     parser.add_argument("--checkov-repeat", type=int, default=1,
                         help="Checkov runs per corpus, median taken (each takes minutes; 0 skips Checkov)")
     args = parser.parse_args()
 
-    work = Path(args.work)
+    work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    args.generator = str(Path(args.generator).resolve())
+    os.chdir(work)  # `python -m` puts the working directory first on the import path: not a checkout
+    env = code_env(dict(os.environ), REPO)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    check_imports_from(REPO, env)
+    baseline = Path(args.baseline) if args.baseline else None
+    if baseline is not None:
+        check_imports_from(baseline, code_env(env, baseline))
     checkov = shutil.which("checkov")
     rows = []
     corpora: list[Path] = []
@@ -137,14 +168,27 @@ def main() -> None:
         cache = Path(tempfile.mkdtemp(prefix="iac-ims-bench-cache-"))
         run_env = dict(env, IAC_IMS_CACHE_DIR=str(cache))
         scan = [sys.executable, "-m", "iac_ims", "scan", str(corpus), "--format", "json", "--quiet"]
+        runs = [(scan, run_env)]
+        if baseline is not None:
+            base_cache = Path(tempfile.mkdtemp(prefix="iac-ims-bench-cache-"))
+            runs.append((scan, code_env(dict(run_env, IAC_IMS_CACHE_DIR=str(base_cache)), baseline)))
         # warm up the grammar cache and the catalogue cache once (a first-ever run builds them)
-        subprocess.run(scan, env=run_env, capture_output=True)
-        scans_dir = cache / "scans"
-        cold = median_run(scan, run_env, args.repeat, before=lambda: shutil.rmtree(scans_dir, ignore_errors=True))
+        for command, each_env in runs:
+            subprocess.run(command, env=each_env, capture_output=True)
+
+        def forget_reports() -> None:
+            for _, each_env in runs:
+                shutil.rmtree(Path(each_env["IAC_IMS_CACHE_DIR"]) / "scans", ignore_errors=True)
+
+        measured = median_runs(runs, args.repeat, before=forget_reports)
+        cold = measured[0]
         subprocess.run(scan, env=run_env, capture_output=True)
         warm = median_run(scan, run_env, args.repeat)
         row = {"files": files, "MB": round(megabytes, 1), "cold_s": cold[0], "cold_rss_mb": cold[1],
                "warm_s": warm[0], "warm_rss_mb": warm[1]}
+        if baseline is not None:
+            row["baseline_cold_s"], row["baseline_cold_rss_mb"] = measured[1]
+            shutil.rmtree(base_cache, ignore_errors=True)
         if not args.skip_hcl2:
             hcl2_all = [sys.executable, "-c", HCL2_ALL, str(corpus)]
             row["hcl2_s"], row["hcl2_rss_mb"] = median_run(hcl2_all, env, min(args.repeat, 3))
@@ -165,6 +209,13 @@ def main() -> None:
         checkov_ratio = "-" if checkov_s is None else f"{checkov_s / cold_s:.0f}x"
         print(f"{row['files']:>5} {row['MB']:>4} {cold_s:>7.2f} {row['cold_rss_mb']:>8} {row['warm_s']:>7.2f}"
               f" {hcl2_text:>11} {checkov_text:>10} {hcl2_ratio:>10} {checkov_ratio:>13}")
+    if baseline is not None:
+        print(f"baseline {baseline}: cold scans alternating with this code's")
+        print("files  baseline cold s  this cold s  this/baseline  baseline MB  this MB")
+        for row in rows:
+            ratio = row["cold_s"] / row["baseline_cold_s"]
+            print(f"{row['files']:>5} {row['baseline_cold_s']:>16.2f} {row['cold_s']:>12.2f} {ratio:>14.2f}"
+                  f" {row['baseline_cold_rss_mb']:>12} {row['cold_rss_mb']:>8}")
     print(json.dumps(rows))
 
 
