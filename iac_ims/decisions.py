@@ -7,7 +7,7 @@ resolved, system roles held without their dependencies, and the operations that 
 through an enterprise project. The intent checks, the scope checks and `iac-ims explain` all ask
 it, so that what a finding says and what `explain` shows cannot drift apart.
 
-The states of an answer: ALLOWED, DENIED, UNKNOWN (iam.policy's, for one action), and, for an
+The states of an answer: ALLOWED, DENIED, UNKNOWN (iam.policy_decide's, for one action), and, for an
 operation at a scope, NOT_AT_SCOPE (the table says the API cannot be granted through an enterprise
 project) and NO_IMS (the scope does not reach the operation's service: a global-service scope for
 IMS, which is project-level; a project for a global service such as EPS).
@@ -21,7 +21,7 @@ from typing import Any, Iterable
 from iac_ims.catalog import ROLE_ACTION_SERVICES, Operation, Prerequisite
 from iac_ims.graph import IamGraph
 from iac_ims.iam.model import CUSTOM, ENTERPRISE_PROJECT, UNRESOLVED, Assignment, Scope, is_global_role_type
-from iac_ims.iam.policy import ALLOWED, DENIED, UNKNOWN, decide as decide_action
+from iac_ims.iam.policy_decide import ALLOWED, DENIED, UNKNOWN, decide as decide_action
 
 NOT_AT_SCOPE = "not_at_this_scope"
 NO_IMS = "no_ims_at_this_scope"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iac_ims.decisions import NO_IMS, NOT_AT_SCOPE, Decisions
-from iac_ims.iam.policy import ALLOWED, DENIED, UNKNOWN
+from iac_ims.iam.policy_decide import ALLOWED, DENIED, UNKNOWN
 
 # The order groups are shown in, and what a group of each state is called.
 STATE_ORDER = (ALLOWED, DENIED, NOT_AT_SCOPE, UNKNOWN, NO_IMS)

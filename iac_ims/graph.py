@@ -11,7 +11,7 @@ from typing import Any
 
 from iac_ims.catalog import Catalog
 from iac_ims.iam.model import Assignment, IamModel, Role
-from iac_ims.iam.policy import decide
+from iac_ims.iam.policy_decide import decide
 from iac_ims.terraform.values import Unknown
 
 

@@ -18,7 +18,7 @@ from iac_ims.catalog import Catalog
 from iac_ims.directives import split_method_path
 from iac_ims.iam.actions import is_wildcard
 from iac_ims.iam.model import ROLE_TYPE_OF_LEVEL
-from iac_ims.iam.policy import MAX_POLICY_CHARACTERS, sent_length
+from iac_ims.iam.policy_size import MAX_POLICY_CHARACTERS, sent_length
 from iac_ims.requirements import ResourceNeeds, service_level
 
 POLICY_VERSION = "1.1"

@@ -187,7 +187,7 @@ resource "huaweicloud_identity_group_role_assignment" "needed_{index}" {{
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.key)
 def test_the_written_roles_let_the_deployer_apply_what_they_were_written_for(tmp_path: Path, entry) -> None:
     from iac_ims.checks.policy_document import DOCUMENT_RULES, check_policy
-    from iac_ims.iam.policy import parse_policy
+    from iac_ims.iam.policy_parse import parse_policy
 
     write_tree(tmp_path, {"main.tf": every_way(entry)})
     terraform = requirements_cli(str(tmp_path), "--format", "terraform")

@@ -5,20 +5,15 @@ import json
 import pytest
 
 from iac_ims.catalog import Catalog, Operation, Service
-from iac_ims.iam.policy import (
-    ALLOWED,
-    DENIED,
-    UNKNOWN,
-    ActionEntry,
-    PolicyDocument,
-    Statement,
+from iac_ims.iam.policy_decide import ALLOWED, DENIED, UNKNOWN, decide
+from iac_ims.iam.policy_model import ActionEntry, PolicyDocument, Statement
+from iac_ims.iam.policy_parse import parse_policy
+from iac_ims.iam.policy_queries import (
     allowed_actions,
     allowed_by_level,
-    decide,
     explicit_actions,
     ims_actions_named,
     ims_service,
-    parse_policy,
 )
 from iac_ims.checks.policy_document import check_policy
 from iac_ims.terraform.values import PartialJson, Reference, Unknown

@@ -30,7 +30,9 @@ from conftest import REPO
 from iac_ims.catalog import load_catalog
 from iac_ims.iam.actions import ActionMatcher, action_matches, expand
 from iac_ims.checks.policy_document import check_policy
-from iac_ims.iam.policy import ALLOWED, DENIED, UNKNOWN, PolicyProblem, decide, parse_policy
+from iac_ims.iam.policy_decide import ALLOWED, DENIED, UNKNOWN, decide
+from iac_ims.iam.policy_model import PolicyProblem
+from iac_ims.iam.policy_parse import parse_policy
 from iac_ims.terraform.values import PartialJson, Unknown
 
 CATALOG = load_catalog()

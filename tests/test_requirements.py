@@ -462,14 +462,14 @@ def many_needs(count: int, level: str, service: str) -> Any:
 
 
 def sent(actions: list[str]) -> int:
-    from iac_ims.iam.policy import sent_length
+    from iac_ims.iam.policy_size import sent_length
     from iac_ims.least_privilege import POLICY_VERSION, policy_document
 
     return sent_length(POLICY_VERSION, policy_document(actions)["Statement"])[0]
 
 
 def test_within_limit_splits_in_order_into_documents_iam_accepts() -> None:
-    from iac_ims.iam.policy import MAX_POLICY_CHARACTERS
+    from iac_ims.iam.policy_size import MAX_POLICY_CHARACTERS
     from iac_ims.least_privilege import _within_limit
 
     actions = [need.action for need in many_needs(500, "project", "ims").actions]
@@ -483,7 +483,7 @@ def test_within_limit_splits_in_order_into_documents_iam_accepts() -> None:
 
 
 def test_the_deployer_roles_split_per_service_level_and_hold_every_action() -> None:
-    from iac_ims.iam.policy import MAX_POLICY_CHARACTERS, sent_length
+    from iac_ims.iam.policy_size import MAX_POLICY_CHARACTERS, sent_length
     from iac_ims.least_privilege import deployer_policy
     from iac_ims.report.requirements_report import render_terraform
 

@@ -12,7 +12,7 @@ from iac_ims.findings import Finding
 from iac_ims.decisions import Decisions
 from iac_ims.graph import IamGraph
 from iac_ims.iam.model import CUSTOM, IamModel, Role
-from iac_ims.iam.policy import explicit_actions
+from iac_ims.iam.policy_queries import explicit_actions
 from iac_ims.terraform.values import Diagnostic
 
 

@@ -19,7 +19,7 @@ from iac_ims.checks.context import CheckContext
 from iac_ims.decisions import NO_IMS, OperationDecision
 from iac_ims.findings import Finding
 from iac_ims.iam.model import CUSTOM, ENTERPRISE_PROJECT, Principal
-from iac_ims.iam.policy import ALLOWED, UNKNOWN
+from iac_ims.iam.policy_decide import ALLOWED, UNKNOWN
 from iac_ims.requirements import ActionNeed, ResourceNeeds, by_resource, needs, service_level, where
 
 DEPENDENCY = "dependency"  # a console dependency: what the console asks for, not what an API call needs

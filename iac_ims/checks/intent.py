@@ -12,7 +12,8 @@ from iac_ims.findings import Finding
 from iac_ims.decisions import NO_IMS, NOT_AT_SCOPE, OperationDecision
 from iac_ims.iam.actions import is_wildcard
 from iac_ims.iam.model import ENTERPRISE_PROJECT, Assignment, Principal, Role
-from iac_ims.iam.policy import ALLOWED, DENIED, UNKNOWN, ims_actions_named
+from iac_ims.iam.policy_decide import ALLOWED, DENIED, UNKNOWN
+from iac_ims.iam.policy_queries import ims_actions_named
 
 
 def _quote(actions: Iterable[str]) -> str:

@@ -11,7 +11,8 @@ from iac_ims.checks.policy_document import DOCUMENT_RULES, check_policy
 from iac_ims.findings import Finding
 from iac_ims.iam.actions import split_action
 from iac_ims.iam.model import ALL_PROJECTS, DOMAIN, Assignment, Role, is_global_role_type
-from iac_ims.iam.policy import ActionEntry, allowed_by_level, ims_service
+from iac_ims.iam.policy_model import ActionEntry
+from iac_ims.iam.policy_queries import allowed_by_level, ims_service
 
 MAX_NAMED = 6  # actions or assignments named in one message before "and N more"
 

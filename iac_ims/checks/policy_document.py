@@ -1,5 +1,5 @@
 """The rules about a policy document itself (IMS100-IMS102, IMS104-IMS107), for one document at a
-time: what `iam.policy` parsed, judged against the catalogue. (IMS103 depends on where the role is
+time: what `iam.policy_parse` parsed, judged against the catalogue. (IMS103 depends on where the role is
 assigned: checks/policy.py.) No IMS action names live here: they come from the catalogue."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from typing import Any, Iterable
 
 from iac_ims.catalog import Catalog
 from iac_ims.iam.actions import is_admin_wildcard, is_wildcard, split_action, segment_matches
-from iac_ims.iam.policy import (ALLOW, ALLOWED, DENIED, ActionEntry, Decision, PolicyDocument, PolicyProblem, Statement,
-                                decide, ims_actions_named, ims_service)
+from iac_ims.iam.policy_decide import ALLOWED, DENIED, Decision, decide
+from iac_ims.iam.policy_model import ALLOW, ActionEntry, PolicyDocument, PolicyProblem, Statement
+from iac_ims.iam.policy_queries import ims_actions_named, ims_service
 from iac_ims.iam.model import is_global_role_type
 from iac_ims.suggest import closest, edit_distance
 

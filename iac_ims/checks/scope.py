@@ -10,7 +10,7 @@ from iac_ims.checks.context import CheckContext
 from iac_ims.findings import Finding
 from iac_ims.iam.resources import SCOPE_ARGUMENTS
 from iac_ims.iam.model import CUSTOM, DOMAIN, ENTERPRISE_PROJECT, NAMED_FORMER, Assignment, RoleMention
-from iac_ims.iam.policy import ims_actions_named
+from iac_ims.iam.policy_queries import ims_actions_named
 from iac_ims.suggest import edit_distance
 
 MAX_NAMED = 8  # operations named in one message before "and N more"

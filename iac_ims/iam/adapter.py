@@ -16,7 +16,7 @@ from iac_ims.iam.dependencies import apply_dependencies
 from iac_ims.iam.model import (ALL_PROJECTS, CUSTOM, DOMAIN, ENTERPRISE_PROJECT, NAMED_CUSTOM, NAMED_FORMER,
                                NAMED_SYSTEM, NAMED_UNKNOWN, NAMED_UNSTABLE, PROJECT, SYSTEM, UNRESOLVED, Assignment,
                                IamModel, Principal, Role, RoleMention, Scope)
-from iac_ims.iam.policy import parse_policy
+from iac_ims.iam.policy_parse import parse_policy
 from iac_ims.iam.unresolved import UnresolvedLog
 from iac_ims.terraform.loader import ResourceInstance, direct_variable
 from iac_ims.terraform.values import PartialList, Reference, Unknown

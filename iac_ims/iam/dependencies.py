@@ -13,7 +13,7 @@ from typing import Any
 
 from iac_ims.catalog import Catalog, Dependency
 from iac_ims.iam.model import ALL_PROJECTS, DOMAIN, UNRESOLVED, Assignment, IamModel, Role, Scope
-from iac_ims.iam.policy import parse_policy
+from iac_ims.iam.policy_parse import parse_policy
 from iac_ims.terraform.values import Unknown
 
 HOLDS, MISSING, UNSURE = "holds", "missing", "unsure"

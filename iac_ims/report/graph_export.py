@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 from iac_ims.decisions import NO_IMS, NOT_AT_SCOPE, Decisions
 from iac_ims.findings import printable
-from iac_ims.iam.policy import ALLOWED, DENIED, UNKNOWN, decide as decide_action
+from iac_ims.iam.policy_decide import ALLOWED, DENIED, UNKNOWN, decide as decide_action
 from iac_ims.iam.resources import PRINCIPAL_KINDS
 
 STATES = (ALLOWED, DENIED, UNKNOWN, NOT_AT_SCOPE, NO_IMS)
@@ -245,7 +245,7 @@ def build_picture(iam_graph: Any, matters: Matters, focus: str | None = None) ->
             if data.get("kind") != "grant":
                 continue
             if action in needed:
-                # whether the role's own policy settles it (iam.policy's answer for one action)
+                # whether the role's own policy settles it (iam.policy_decide's answer for one action)
                 certain = decide_action(action, model.roles[key].policy.statements).state != UNKNOWN
                 g.add_edge(source, at(action, root), **data, certain=str(certain),
                            label=_grant_label(data.get("effect", ""), certain))
