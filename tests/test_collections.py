@@ -10,7 +10,8 @@ import pytest
 
 from conftest import ev, findings_of, scan_tree, write_tree
 from iac_ims.terraform.context import Budget, SimpleContext
-from iac_ims.terraform.loader import Loader, LoadResult, ModuleInstance
+from iac_ims.terraform.loader import Loader, LoadResult
+from iac_ims.terraform.modules import ModuleInstance
 from iac_ims.terraform.values import PartialList, Reference, Unknown
 
 USERS = '''
@@ -385,11 +386,11 @@ def test_a_chain_of_whole_resources_as_for_each_is_bounded(tmp_path: Path) -> No
 
 def test_a_resource_collection_is_built_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Nested loops asking for a big resource's instances do not list them again each time."""
-    from iac_ims.terraform import loader
+    from iac_ims.terraform import modules
 
     built = []
-    original = loader.ResourceHandle._new_collection
-    monkeypatch.setattr(loader.ResourceHandle, "_new_collection", lambda self: built.append(1) or original(self))
+    original = modules.ResourceHandle._new_collection
+    monkeypatch.setattr(modules.ResourceHandle, "_new_collection", lambda self: built.append(1) or original(self))
     module = locals_of(tmp_path, '''
       n = [for i in range(1000) : [for j in range(1000) : length(huaweicloud_identity_user.many)]]
     ''', extra='''

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from conftest import attr_expr, write_tree
-from iac_ims.terraform.loader import Loader, ModuleInstance, direct_variable
+from iac_ims.terraform.inputs import direct_variable
+from iac_ims.terraform.loader import Loader
+from iac_ims.terraform.modules import ModuleInstance
 from iac_ims.terraform.parse import Attribute, Block, parse_source
 
 VARIABLES = '''

@@ -157,8 +157,8 @@ class CheckContext:
 
 def _input_origin(block: Any, attributes: Iterable[str]) -> list[Any]:
     """The caller's argument ... the module's attribute, for the first attribute of `block` whose
-    value is exactly a module input (loader.input_origin); empty when none is."""
-    from iac_ims.terraform.loader import input_origin
+    value is exactly a module input (inputs.input_origin); empty when none is."""
+    from iac_ims.terraform.inputs import input_origin
 
     owner = getattr(getattr(block, "ctx", None), "owner", None)
     if owner is None:

@@ -18,7 +18,8 @@ from iac_ims.iam.model import (ALL_PROJECTS, CUSTOM, DOMAIN, ENTERPRISE_PROJECT,
                                IamModel, Principal, Role, RoleMention, Scope)
 from iac_ims.iam.policy_parse import parse_policy
 from iac_ims.iam.unresolved import UnresolvedLog
-from iac_ims.terraform.loader import ResourceInstance, direct_variable
+from iac_ims.terraform.inputs import direct_variable
+from iac_ims.terraform.instances import ResourceInstance
 from iac_ims.terraform.values import PartialList, Reference, Unknown
 
 MAX_ROLE_NAMES = 1000  # per agency list: bounds hostile input
