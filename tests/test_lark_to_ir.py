@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 
 import pytest
 from lark import Tree
+from test_fastparse import SNIPPETS, lark_parse
 
 from iac_ims.terraform import ir
 from iac_ims.terraform.lark_to_ir import expression, file_body
 from iac_ims.terraform.parse import hcl_parser
-
-sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from test_fastparse import SNIPPETS, lark_parse  # noqa: E402
 
 N, V, L = ir.Number, ir.Variable, ir.Literal
 
@@ -219,7 +216,9 @@ def test_expression_of_a_subtree():
 
 
 def test_expression_of_python_hcl2s_own_parser():
-    from hcl2.parser import parser  # built with propagate_positions: its trees carry meta too
+    from hcl2.parser import (
+        parser,  # built with propagate_positions: its trees carry meta too
+    )
 
     attribute = parser().parse("a = f(x) + 1\n").children[0].children[0]
     assert expression(attribute) == ir.BinaryOp(

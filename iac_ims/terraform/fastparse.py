@@ -25,13 +25,21 @@ the IR is shaped (tests/test_fastparse.py checks both against Lark on every corp
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import sys
-from typing import Any, Callable
+from typing import Any
 
 from iac_ims.terraform import ir
-from iac_ims.terraform.fastlex import END, KEYWORDS, LARK_TERMINALS, NL, SIMPLE_STRING, FastParseError, tokenize
+from iac_ims.terraform.fastlex import (
+    END,
+    KEYWORDS,
+    LARK_TERMINALS,
+    NL,
+    SIMPLE_STRING,
+    FastParseError,
+    tokenize,
+)
+from iac_ims.terraform.fastnodes import new
 
 __all__ = ["FastParseError", "parse_body", "LARK_TERMINALS", "KEYWORDS", "SIMPLE_STRING", "MAX_DEPTH"]
 
@@ -52,26 +60,13 @@ _UNARY_LEVEL = 6
 _intern = sys.intern
 
 
-def _constructor(cls: type) -> Callable[..., Any]:
-    """A function that builds a `cls` node from its fields in order, as `cls(...)` does.
-    A frozen dataclass's __init__ sets each field through object.__setattr__; setting the slots
-    through their descriptors builds the same node in half the time."""
-    names = [f.name for f in dataclasses.fields(cls)]
-    scope = {"_new": object.__new__, "_cls": cls}
-    scope.update((f"_set_{n}", getattr(cls, n).__set__) for n in names)
-    source = (f"def make({', '.join(names)}):\n    node = _new(_cls)\n"
-              + "".join(f"    _set_{n}(node, {n})\n" for n in names) + "    return node\n")
-    exec(source, scope)  # noqa: S102 - generated from the dataclass's own field names
-    return scope["make"]
-
-
-_Number, _Literal, _Variable, _Parens = map(_constructor, (ir.Number, ir.Literal, ir.Variable, ir.Parens))
-_GetAttr, _Index, _LegacyIndex, _Splat = map(_constructor, (ir.GetAttr, ir.Index, ir.LegacyIndex, ir.Splat))
-_Traversal, _FunctionCall, _Conditional = map(_constructor, (ir.Traversal, ir.FunctionCall, ir.Conditional))
-_BinaryOp, _UnaryOp, _Tuple, _Object = map(_constructor, (ir.BinaryOp, ir.UnaryOp, ir.Tuple, ir.Object))
-_ObjectItem, _ForExpr, _Quoted, _Heredoc = map(_constructor, (ir.ObjectItem, ir.ForExpr, ir.Quoted, ir.Heredoc))
-_Interpolation, _Directive = map(_constructor, (ir.Interpolation, ir.Directive))
-_AttributeDef, _BlockDef = map(_constructor, (ir.AttributeDef, ir.BlockDef))
+_Number, _Literal, _Variable, _Parens = (new[c] for c in (ir.Number, ir.Literal, ir.Variable, ir.Parens))
+_GetAttr, _Index, _LegacyIndex, _Splat = (new[c] for c in (ir.GetAttr, ir.Index, ir.LegacyIndex, ir.Splat))
+_Traversal, _FunctionCall, _Conditional = (new[c] for c in (ir.Traversal, ir.FunctionCall, ir.Conditional))
+_BinaryOp, _UnaryOp, _Tuple, _Object = (new[c] for c in (ir.BinaryOp, ir.UnaryOp, ir.Tuple, ir.Object))
+_ObjectItem, _ForExpr, _Quoted, _Heredoc = (new[c] for c in (ir.ObjectItem, ir.ForExpr, ir.Quoted, ir.Heredoc))
+_Interpolation, _Directive = (new[c] for c in (ir.Interpolation, ir.Directive))
+_AttributeDef, _BlockDef, _Body = (new[c] for c in (ir.AttributeDef, ir.BlockDef, ir.Body))
 
 
 def parse_body(text: str) -> ir.Body:
@@ -159,7 +154,7 @@ class _Parser:
                 node, i = self.item(i, d)
                 items.append(node)
             else:
-                return ir.Body(tuple(items)), i
+                return _Body(tuple(items)), i
 
     def item(self, i: int, d: int) -> tuple[Any, int]:
         types, lines, cols = self.types, self.lines, self.cols

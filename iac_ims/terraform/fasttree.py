@@ -42,7 +42,6 @@ contextual lexer and hcl2's PostLexer):
 from __future__ import annotations
 
 import gc
-import re
 from typing import Any, Callable
 
 from lark import Token, Tree
@@ -52,10 +51,38 @@ __all__ = ["FastParseError", "fast_parse", "parse_or_fallback", "lean_tree", "fo
 MAX_DEPTH = 150  # nesting of blocks / expressions; deeper input is left to Lark
 
 
-from iac_ims.terraform.fastlex import (  # noqa: E402 - the tokens of both fast parsers are Lark's
-    _AFTER_DOT_INT, _C_BSLASH, _C_COLON, _C_DOT, _C_EQ, _C_HASH, _C_LSQB, _C_LT, _C_NAME, _C_NL, _C_NUM, _C_QUOTE,
-    _C_SINGLE, _C_SLASH, _C_TWO, _C_WS, _CLASS, _HEREDOC, _HEREDOC_TRIM, _MERGED_OPERATORS, _NAME_TAIL, _NEWLINE,
-    _NUMBER, _SIMPLE_STRING, _SINGLE, _STRING, _TEMPLATE_STRING, _TWO, KEYWORDS, LARK_TERMINALS, FastParseError,
+from iac_ims.terraform.fastlex import (
+    _AFTER_DOT_INT,
+    _C_BSLASH,
+    _C_COLON,
+    _C_DOT,
+    _C_EQ,
+    _C_HASH,
+    _C_LSQB,
+    _C_LT,
+    _C_NAME,
+    _C_NL,
+    _C_NUM,
+    _C_QUOTE,
+    _C_SINGLE,
+    _C_SLASH,
+    _C_TWO,
+    _C_WS,
+    _CLASS,
+    _HEREDOC,
+    _HEREDOC_TRIM,
+    _MERGED_OPERATORS,
+    _NAME_TAIL,
+    _NEWLINE,
+    _NUMBER,
+    _SIMPLE_STRING,
+    _SINGLE,
+    _STRING,
+    _TEMPLATE_STRING,
+    _TWO,
+    KEYWORDS,
+    LARK_TERMINALS,
+    FastParseError,
 )
 
 _LITERALS = {"true": "TRUE", "false": "FALSE", "null": "NULL"}
