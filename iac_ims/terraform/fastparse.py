@@ -204,7 +204,11 @@ class _Parser:
         if d > MAX_DEPTH:
             self.fail(i, "too deep")
         types = self.types
-        left, i = self.unary(i, d)
+        t = types[i]
+        if t == "MINUS" or t == "NOT":
+            left, i = self.unary(i, d)
+        else:
+            left, i = self.expr_term(i, d)
         if types[i] in _LEVEL:
             left, i, _ = self.climb(left, _UNARY_LEVEL, i, 0, d)
         if types[i] != "QMARK":
@@ -226,7 +230,14 @@ class _Parser:
             lvl = get_level(t)
             if lvl is None or lvl < min_level or lvl > left_level:
                 return left, i, left_level
-            right, i = self.unary(self.skip_nl(i + 1), d)
+            i += 1
+            if types[i] == NL:
+                i = self.skip_nl(i)
+            u = types[i]
+            if u == "MINUS" or u == "NOT":
+                right, i = self.unary(i, d)
+            else:
+                right, i = self.expr_term(i, d)
             lvl2 = get_level(types[i])
             if lvl2 is not None and lvl2 > lvl:
                 right, i, _ = self.climb(right, _UNARY_LEVEL, i, lvl + 1, d)
@@ -434,10 +445,15 @@ class _Parser:
         while types[i] != "RSQB":
             e, i = self.expression(i, d + 1)
             items.append(e)
-            i = self.skip_nl(i)
-            if types[i] == "COMMA":
-                i = self.skip_nl(i + 1)
-            elif types[i] != "RSQB":
+            t = types[i]
+            if t == NL:
+                i = self.skip_nl(i)
+                t = types[i]
+            if t == "COMMA":
+                i += 1
+                if types[i] == NL:
+                    i = self.skip_nl(i)
+            elif t != "RSQB":
                 self.fail(i)
         return _Tuple(self.lines[first], self.cols[first], self.lines[i], self.cols[i] + 1, tuple(items)), i + 1
 
@@ -461,9 +477,12 @@ class _Parser:
                 self.fail(i)
             value, i = self.expression(i + 1, d + 1)
             items.append(_ObjectItem(key.line, key.column, value.end_line, value.end_column, key, value))
-            i = self.skip_nl(i)
+            if types[i] == NL:
+                i = self.skip_nl(i)
             if types[i] == "COMMA":
-                i = self.skip_nl(i + 1)
+                i += 1
+                if types[i] == NL:
+                    i = self.skip_nl(i)
         return _Object(lines[first], cols[first], lines[i], cols[i] + 1, tuple(items)), i + 1
 
     # ---- for expressions ---------------------------------------------------------------------------------
