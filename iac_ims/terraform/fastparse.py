@@ -30,15 +30,7 @@ import sys
 from typing import Any
 
 from iac_ims.terraform import ir
-from iac_ims.terraform.fastlex import (
-    END,
-    KEYWORDS,
-    LARK_TERMINALS,
-    NL,
-    SIMPLE_STRING,
-    FastParseError,
-    tokenize,
-)
+from iac_ims.terraform.fastlex import END, KEYWORDS, LARK_TERMINALS, NL, SIMPLE_STRING, FastParseError, tokenize
 from iac_ims.terraform.fastnodes import new
 
 __all__ = ["FastParseError", "parse_body", "LARK_TERMINALS", "KEYWORDS", "SIMPLE_STRING", "MAX_DEPTH"]
@@ -58,7 +50,6 @@ _OPERATOR = {
 }
 _UNARY_LEVEL = 6
 _intern = sys.intern
-
 
 _Number, _Literal, _Variable, _Parens = (new[c] for c in (ir.Number, ir.Literal, ir.Variable, ir.Parens))
 _GetAttr, _Index, _LegacyIndex, _Splat = (new[c] for c in (ir.GetAttr, ir.Index, ir.LegacyIndex, ir.Splat))
