@@ -78,14 +78,31 @@ def findings_of(report, rule_id: str):
 
 
 def attr_expr(src: str, name: str):
-    """The expression of attribute `name` in HCL source `src` (parsed with python-hcl2)."""
-    import hcl2
+    """The expression of attribute `name` in HCL source `src`, parsed as a scan parses it (the
+    first in document order, nested blocks included)."""
+    from iac_ims.terraform.parse import parse_hcl_body
 
-    tree = hcl2.parses_to_tree(src)
-    for node in tree.iter_subtrees_topdown():
-        if node.data == "attribute" and str(node.children[0].children[0]) == name:
-            return node.children[-1]
-    raise KeyError(name)
+    body, error = parse_hcl_body(src, "test.tf")
+    if error is not None:
+        raise ValueError(error.message)
+    found = _attribute_in(body, name)
+    if found is None:
+        raise KeyError(name)
+    return found.expr
+
+
+def _attribute_in(body, name: str):
+    from iac_ims.terraform import ir
+
+    for item in body.items:
+        if type(item) is ir.AttributeDef:
+            if item.name == name:
+                return item
+        else:
+            found = _attribute_in(item.body, name)
+            if found is not None:
+                return found
+    return None
 
 
 def ev(text: str, ctx=None, **kw):

@@ -1,13 +1,12 @@
-"""Evaluator tests on realistic Terraform snippets parsed with python-hcl2."""
+"""Evaluator tests on realistic Terraform snippets, parsed as a scan parses them."""
 
 from __future__ import annotations
 
 from conftest import attr_expr, ev, is_error
 
-import hcl2
 import pytest
-from lark import Token, Tree
 
+from iac_ims.terraform import ir
 from iac_ims.terraform.context import MAX_COLLECTION_SIZE, Budget, SimpleContext
 from iac_ims.terraform.evaluate import EvalError, Evaluator, evaluate
 from iac_ims.terraform.hclparse import parse_expression
@@ -350,15 +349,17 @@ def test_deep_nesting_returns_unknown():
 
 
 def test_deep_synthetic_tree_returns_unknown():
-    node = Tree("expr_term", [Tree("int_lit", [Token("INT_LITERAL", "1")])])
+    at = (1, 1, 1, 2)
+    node = ir.Number(*at, "1")
     for _ in range(100000):
-        node = Tree("expr_term", [Tree("tuple", [Token("LSQB", "["), node, Token("RSQB", "]")])])
+        node = ir.Tuple(*at, (node,))
     v = evaluate(node, SimpleContext())
-    assert isinstance(v, Unknown)
-    node = Tree("int_lit", [Token("INT_LITERAL", "1")])
+    assert isinstance(v, Unknown) and "deep" in v.reason
+    node = ir.Number(*at, "1")
     for _ in range(50000):
-        node = Tree("unary_op", [Token("MINUS", "-"), node])
-    assert isinstance(evaluate(node, SimpleContext()), Unknown)
+        node = ir.UnaryOp(*at, "-", node)
+    v = evaluate(node, SimpleContext())
+    assert isinstance(v, Unknown) and "deep" in v.reason
 
 
 def test_long_operator_chain_is_iterative():
@@ -392,12 +393,9 @@ def test_recursion_error_never_escapes():
     assert isinstance(v, Unknown) and "deep" in v.reason
 
 
-def test_evaluate_accepts_attribute_node_and_never_raises():
-    tree = hcl2.parses_to_tree('x = "v"\n')
-    attr = next(tree.find_data("attribute"))
-    assert evaluate(attr, SimpleContext()) == "v"
-    assert isinstance(evaluate(Token("NAME", "x"), SimpleContext()), Unknown)
-    assert isinstance(evaluate(Tree("bogus", []), SimpleContext()), Unknown)
+def test_evaluate_never_raises_on_what_is_not_an_expression():
+    assert isinstance(evaluate("x", SimpleContext()), Unknown)
+    assert isinstance(evaluate(ir.Body(()), SimpleContext()), Unknown)
 
 
 def test_evaluator_raises_evalerror_internally():

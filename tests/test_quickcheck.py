@@ -1,6 +1,6 @@
 """The quick syntax check: it may decline any file, but a file it calls valid must parse.
 
-Oracle: python-hcl2's grammar, through `parse_hcl_tree` (the fast parser, which
+Oracle: python-hcl2's grammar, through `parse_hcl_body` (the fast parser, which
 tests/test_fastparse.py holds equal to Lark, with Lark behind it) or Lark itself."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fastparse import _EXPR, _bodies, lark_parse
 
-from iac_ims.terraform.parse import parse_hcl_tree, syntax_error
+from iac_ims.terraform.parse import parse_hcl_body, syntax_error
 from iac_ims.terraform.quickcheck import certainly_valid
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,7 +24,7 @@ GENERATOR = FIXTURES / "gen_corpus.py"
 
 
 def parses(text: str) -> bool:
-    return parse_hcl_tree(text, "x.tf", check_only=True)[1] is None
+    return parse_hcl_body(text, "x.tf")[1] is None
 
 
 def assert_sound(text: str) -> bool:

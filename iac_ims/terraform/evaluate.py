@@ -1,7 +1,6 @@
 """A safe evaluator (no eval/exec) of the Terraform expression language.
 
-It walks python-hcl2 8.x's Lark parse tree directly (see hcl2.lark for the rule names) and
-produces plain Python values, or `Unknown`/`Reference`/`PartialJson` for what cannot be known
+It walks the project's expression representation (`ir.py`) and produces plain Python values, or `Unknown`/`Reference`/`PartialJson` for what cannot be known
 before `terraform apply`.  Everything outside the expression comes from an `EvalContext`.
 
 Errors Terraform would report raise `EvalError` internally (so `try()`/`can()` can catch
@@ -18,8 +17,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from lark import Token, Tree
-
+from iac_ims.terraform import ir
 from iac_ims.terraform import template as _template
 from iac_ims.terraform.context import (
     MAX_COLLECTION_SIZE,
@@ -434,15 +432,6 @@ def unescape(s: str) -> str:
     return "".join(out)
 
 
-def _string_token(tok: Token) -> str:
-    ttype = tok.type
-    if ttype == "ESCAPED_INTERPOLATION":
-        return "${" + unescape(str(tok)[3:])
-    if ttype == "ESCAPED_DIRECTIVE":
-        return "%{" + unescape(str(tok)[3:])
-    return unescape(str(tok))
-
-
 def _template_value_str(v: Any) -> str:
     """`to_str`, with the messages Terraform gives for a template interpolation."""
     if type(v) is str:
@@ -453,56 +442,6 @@ def _template_value_str(v: Any) -> str:
         return to_str(v)
     except EvalError:
         raise EvalError(f"cannot include a {type_name(v)} value in a string template") from None
-
-
-# ---------------------------------------------------------------------------------------
-# tree helpers
-# ---------------------------------------------------------------------------------------
-
-
-def _trees(node: Tree) -> list:
-    return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
-
-
-def _first_tree(node: Tree) -> Tree:
-    for c in node.children:
-        if isinstance(c, Tree) and c.data != "new_line_or_comment":
-            return c
-    raise EvalError(f"malformed {node.data}")
-
-
-def _last_tree(node: Tree) -> Tree:
-    for c in reversed(node.children):
-        if isinstance(c, Tree) and c.data != "new_line_or_comment":
-            return c
-    raise EvalError(f"malformed {node.data}")
-
-
-def _name_of(step: Tree) -> str:
-    """The attribute name of a `get_attr` step."""
-    for c in step.children:
-        if isinstance(c, Tree):
-            tok = c.children[0]
-            return str(tok)
-    raise EvalError("malformed attribute access")
-
-
-_OPS2 = frozenset(("==", "!=", "<=", ">=", "&&", "||"))
-
-
-def _op_text(tok: Any) -> str:
-    s = str(tok)
-    if len(s) > 2:
-        s = s.rstrip()
-    two = s[-2:]
-    if two in _OPS2:
-        return two
-    return s[-1:]
-
-
-_TRAVERSALS = frozenset(
-    ("get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term")
-)
 
 
 # ---------------------------------------------------------------------------------------
@@ -536,8 +475,6 @@ class Evaluator:
     def run(self, tree: Any) -> Any:
         """Evaluate `tree`, never raising."""
         try:
-            if isinstance(tree, Tree) and tree.data == "attribute":
-                tree = tree.children[-1]
             return self.eval(tree)
         except CertainError as e:
             return Invalid(f"error: {e}", static=e.static)
@@ -565,18 +502,13 @@ class Evaluator:
             b.steps -= 1
             if b.steps < 0:
                 raise LimitExceeded("evaluation step budget exhausted")
-            while True:
-                if not isinstance(node, Tree):
-                    raise EvalError(f"unexpected token {str(node)[:40]!r}")
-                data = node.data
-                if data == "expr_term":
-                    ch = node.children
-                    node = ch[0] if len(ch) == 1 else _first_tree(node)
-                    continue
-                handler = _HANDLERS.get(data)
-                if handler is None:
-                    raise EvalError(f"unsupported expression ({data})")
-                return handler(self, node)
+            # parentheses cost no depth: `((((1))))` is as deep as `1`
+            while type(node) is ir.Parens:
+                node = node.inner
+            handler = _HANDLERS.get(type(node))
+            if handler is None:
+                raise EvalError(f"unsupported expression ({type(node).__name__})")
+            return handler(self, node)
         finally:
             self.depth -= 1
 
@@ -598,7 +530,7 @@ class Evaluator:
 
     # -- references -----------------------------------------------------------------
 
-    def resolve_root(self, name: str, steps: list) -> tuple[Any, int]:
+    def resolve_root(self, name: str, steps: tuple) -> tuple[Any, int]:
         """The value of a root name plus how many traversal steps it consumed."""
         scope = self.scope
         if name in scope:
@@ -620,7 +552,7 @@ class Evaluator:
         if note is not None:
             note()
 
-    def _resolve_context(self, name: str, steps: list) -> tuple[Any, int]:
+    def _resolve_context(self, name: str, steps: tuple) -> tuple[Any, int]:
         ctx = self.ctx
         if name == "var":
             return ctx.variable(self._attr_step(steps, 0, name)), 1
@@ -674,27 +606,27 @@ class Evaluator:
             if v is MISSING:
                 v = Unknown("self is only available in provisioner and connection blocks", ("self",))
             return v, 0
-        if not steps or steps[0].data != "get_attr":
+        if not steps or type(steps[0]) is not ir.GetAttr:
             raise EvalError(f'invalid reference "{name}": a resource type must be followed by a name')
-        return ctx.resource(name, _name_of(steps[0])), 1
+        return ctx.resource(name, steps[0].name), 1
 
     @staticmethod
-    def _attr_step(steps: list, i: int, what: str) -> str:
-        if i < len(steps) and steps[i].data == "get_attr":
-            return _name_of(steps[i])
+    def _attr_step(steps: tuple, i: int, what: str) -> str:
+        if i < len(steps) and type(steps[i]) is ir.GetAttr:
+            return steps[i].name
         raise EvalError(f'invalid reference: "{what}" must be followed by an attribute name')
 
-    def step(self, value: Any, step: Tree) -> Any:
-        d = step.data
-        if d == "get_attr":
-            return self.get_attr(value, _name_of(step))
-        if d == "braces_index":
-            return self.index(value, self.eval(_first_tree(step)))
-        if d == "short_index":
-            return self.index(value, int(str(step.children[-1])))
-        if d == "attr_splat" or d == "full_splat":
+    def step(self, value: Any, step: ir.Step) -> Any:
+        kind = type(step)
+        if kind is ir.GetAttr:
+            return self.get_attr(value, step.name)
+        if kind is ir.Index:
+            return self.index(value, self.eval(step.key))
+        if kind is ir.LegacyIndex:
+            return self.index(value, step.index)
+        if kind is ir.Splat:
             return self.splat(value, step)
-        raise EvalError(f"unsupported traversal ({d})")
+        raise EvalError(f"unsupported traversal ({kind.__name__})")
 
     def get_attr(self, value: Any, name: str) -> Any:
         if type(value) is dict:
@@ -758,21 +690,21 @@ class Evaluator:
                 return fn(key)
         raise EvalError(f"a {type_name(value)} value cannot be indexed")
 
-    def splat(self, value: Any, step: Tree) -> Any:
-        inner = [c for c in step.children if isinstance(c, Tree)]
-        if step.data == "attr_splat":
+    def splat(self, value: Any, step: ir.Splat) -> Any:
+        inner = step.steps
+        if not step.full:  # Terraform's legacy `.*` applies only the attribute names after it
             k = 0
-            while k < len(inner) and inner[k].data == "get_attr":
+            while k < len(inner) and type(inner[k]) is ir.GetAttr:
                 k += 1
             per, after = inner[:k], inner[k:]
         else:
-            per, after = inner, []
+            per, after = inner, ()
         result = self._splat_value(value, per)
         for s in after:
             result = self.step(result, s)
         return result
 
-    def _splat_value(self, value: Any, per: list) -> Any:
+    def _splat_value(self, value: Any, per: tuple) -> Any:
         if isinstance(value, PartialList):
             return self._splat_partial(value, per)
         if isinstance(value, Unknown):
@@ -810,7 +742,7 @@ class Evaluator:
             out.append(v)
         return out
 
-    def _splat_partial(self, value: PartialList, per: list) -> Any:
+    def _splat_partial(self, value: PartialList, per: tuple) -> Any:
         """A splat over a partly known list: each known element's attribute is certainly there
         (an error in one is Terraform's to report once the list is known)."""
         known = []
@@ -966,54 +898,32 @@ class _TooLarge(Exception):
 # ---------------------------------------------------------------------------------------
 
 
-def _h_int(ev: Evaluator, node: Tree) -> Any:
-    return int(str(node.children[0]))
+def _h_number(ev: Evaluator, node: ir.Number) -> Any:
+    text = node.text
+    if "." in text or "e" in text or "E" in text:
+        try:
+            return norm_num(float(text))
+        except OverflowError:
+            raise EvalError("number literal out of range") from None
+    return int(text)
 
 
-def _h_float(ev: Evaluator, node: Tree) -> Any:
-    try:
-        return norm_num(float(str(node.children[0])))
-    except OverflowError:
-        raise EvalError("number literal out of range") from None
+def _h_literal(ev: Evaluator, node: ir.Literal) -> Any:
+    return node.value
 
 
-def _h_literal(ev: Evaluator, node: Tree) -> Any:
-    s = str(node.children[0])
-    if s == "true":
-        return True
-    if s == "false":
-        return False
-    return None
-
-
-def _h_identifier(ev: Evaluator, node: Tree) -> Any:
-    name = str(node.children[0])
-    value, consumed = ev.resolve_root(name, [])
+def _h_variable(ev: Evaluator, node: ir.Variable) -> Any:
+    value, consumed = ev.resolve_root(node.name, ())
     return value
 
 
-def _h_traversal(ev: Evaluator, node: Tree) -> Any:
-    steps = []
-    n = node
-    while True:
-        d = n.data
-        if d in _TRAVERSALS:
-            ch = n.children
-            steps.append(ch[1])
-            n = ch[0]
-        elif d == "expr_term" and len(n.children) == 1:
-            c = n.children[0]
-            if isinstance(c, Tree) and (c.data in _TRAVERSALS or c.data == "identifier"):
-                n = c
-            else:
-                break
-        else:
-            break
-    steps.reverse()
-    if n.data == "identifier":
-        value, i = ev.resolve_root(str(n.children[0]), steps)
+def _h_traversal(ev: Evaluator, node: ir.Traversal) -> Any:
+    steps = node.steps
+    source = node.source
+    if type(source) is ir.Variable:
+        value, i = ev.resolve_root(source.name, steps)
     else:
-        value = ev.eval(n)
+        value = ev.eval(source)
         i = 0
     if i:
         steps = steps[i:]
@@ -1023,8 +933,8 @@ def _h_traversal(ev: Evaluator, node: Tree) -> Any:
     return value
 
 
-def _h_conditional(ev: Evaluator, node: Tree) -> Any:
-    cond_t, a_t, b_t = _trees(node)
+def _h_conditional(ev: Evaluator, node: ir.Conditional) -> Any:
+    cond_t, a_t, b_t = node.condition, node.true_value, node.false_value
     c = ev.eval(cond_t)
     if isinstance(c, Unknown):
         a = ev.eval_soft(a_t)
@@ -1039,24 +949,22 @@ def _h_conditional(ev: Evaluator, node: Tree) -> Any:
     return ev.eval(b_t)
 
 
-def _h_binary_op(ev: Evaluator, node: Tree) -> Any:
-    terms = []
-    n = node
-    while isinstance(n, Tree) and n.data == "binary_op":
-        ch = n.children
-        terms.append(ch[1])
-        n = ch[0]
+def _h_binary_op(ev: Evaluator, node: ir.BinaryOp) -> Any:
+    # a left-nested chain (`a + b + c`, any precedence) is walked in a loop, not recursively:
+    # a long chain of operators costs one level of depth
+    chain = []
+    n: Any = node
+    while type(n) is ir.BinaryOp:
+        chain.append(n)
+        n = n.left
     value = ev.eval(n)
-    for term in reversed(terms):
+    for op_node in reversed(chain):
         ev.spend()
-        op_tree = term.children[0]
-        op = _op_text(op_tree.children[0] if isinstance(op_tree, Tree) else op_tree)
-        rhs = _last_tree(term)
-        value = _binop(ev, op, value, rhs)
+        value = _binop(ev, op_node.op, value, op_node.right)
     return value
 
 
-def _binop(ev: Evaluator, op: str, left: Any, rhs: Tree) -> Any:
+def _binop(ev: Evaluator, op: str, left: Any, rhs: ir.Expr) -> Any:
     if op == "&&" or op == "||":
         decide = op == "||"  # the value that decides the result on its own
         lb = bool_or_unknown(left)
@@ -1139,9 +1047,9 @@ def _decimal_arith(op: str, a: Any, b: Any) -> Any:
         raise EvalError("arithmetic overflow") from None
 
 
-def _h_unary(ev: Evaluator, node: Tree) -> Any:
-    op = str(node.children[0]).strip()
-    v = ev.eval(_last_tree(node))
+def _h_unary(ev: Evaluator, node: ir.UnaryOp) -> Any:
+    op = node.op
+    v = ev.eval(node.operand)
     if op == "!":
         b = bool_or_unknown(v)
         return b if isinstance(b, Unknown) else not b
@@ -1150,33 +1058,25 @@ def _h_unary(ev: Evaluator, node: Tree) -> Any:
     return norm_num(-to_num(v))
 
 
-def _h_tuple(ev: Evaluator, node: Tree) -> Any:
-    return [ev.eval(c) for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+def _h_tuple(ev: Evaluator, node: ir.Tuple) -> Any:
+    return [ev.eval(c) for c in node.items]
 
 
-def _object_key(ev: Evaluator, key_node: Tree) -> Any:
-    c = key_node.children[0]
-    if c.data == "keyword":
-        return str(c.children[0])
-    if c.data == "expr_term" and len(c.children) == 1:
-        inner = c.children[0]
-        if isinstance(inner, Tree) and inner.data == "identifier":
-            return str(inner.children[0])
-    k = ev.eval(c)
+def _object_key(ev: Evaluator, key: ir.Expr) -> Any:
+    if type(key) is ir.Variable:  # a bare name is the key itself; `(name)` is evaluated
+        return key.name
+    k = ev.eval(key)
     if isinstance(k, Unknown):
         return plain_unknown(k)
     return _map_key(k)
 
 
-def _h_object(ev: Evaluator, node: Tree) -> Any:
+def _h_object(ev: Evaluator, node: ir.Object) -> Any:
     result: dict = {}
     unknown_keys = []
-    for elem in node.children:
-        if not isinstance(elem, Tree) or elem.data != "object_elem":
-            continue
-        ch = elem.children
-        k = _object_key(ev, ch[0])
-        v = ev.eval(ch[-1])
+    for item in node.items:
+        k = _object_key(ev, item.key)
+        v = ev.eval(item.value)
         if isinstance(k, Unknown):
             unknown_keys.append(k)
             unknown_keys.extend(unknowns_in(v))
@@ -1187,54 +1087,11 @@ def _h_object(ev: Evaluator, node: Tree) -> Any:
     return result
 
 
-def _h_function_call(ev: Evaluator, node: Tree) -> Any:
-    names = []
-    args_node = None
-    for c in node.children:
-        if isinstance(c, Tree):
-            if c.data == "identifier":
-                names.append(str(c.children[0]))
-            elif c.data == "arguments":
-                args_node = c
-    name = "::".join(names)
-    arg_trees: list = []
-    expand = False
-    if args_node is not None:
-        for c in args_node.children:
-            if isinstance(c, Tree):
-                if c.data != "new_line_or_comment":
-                    arg_trees.append(c)
-            elif c.type == "ELLIPSIS":
-                expand = True
-    if len(names) > 1:
+def _h_function_call(ev: Evaluator, node: ir.FunctionCall) -> Any:
+    name = node.name
+    if "::" in name:  # a provider-defined function
         return Unknown(f"function {name} is not supported", (f"{name}()",))
-    return _functions.call(ev, name, arg_trees, expand)
-
-
-def _for_intro(intro: Tree) -> tuple:
-    idents = []
-    coll = None
-    for c in intro.children:
-        if isinstance(c, Tree) and c.data != "new_line_or_comment":
-            if c.data == "identifier" and coll is None:
-                idents.append(str(c.children[0]))
-            else:
-                coll = c
-    if coll is None or not idents:
-        raise EvalError("malformed for expression")
-    if len(idents) == 2:
-        return idents[0], idents[1], coll
-    return None, idents[0], coll
-
-
-def _for_parts(node: Tree) -> tuple:
-    trees = _trees(node)
-    intro = trees[0]
-    cond = None
-    if trees[-1].data == "for_cond":
-        cond = _last_tree(trees[-1])
-        trees = trees[:-1]
-    return intro, trees[1:], cond
+    return _functions.call(ev, name, node.args, node.expand_final)
 
 
 def _for_iterations(ev: Evaluator, names: tuple, items: Any, cond: Any, unknowns: list) -> Any:
@@ -1264,7 +1121,7 @@ def _for_iterations(ev: Evaluator, names: tuple, items: Any, cond: Any, unknowns
         ev.unbind(saved)
 
 
-def _soft_bool(ev: Evaluator, cond: Tree) -> Any:
+def _soft_bool(ev: Evaluator, cond: ir.Expr) -> Any:
     """A condition that may never be evaluated by Terraform: its errors become Unknown."""
     try:
         return bool_or_unknown(ev.eval_guarded(cond))
@@ -1272,7 +1129,7 @@ def _soft_bool(ev: Evaluator, cond: Tree) -> Any:
         return Unknown(f"error: {e}")
 
 
-def _soft_body(ev: Evaluator, names: tuple, key: Any, element: Any, cond: Any, value_t: Tree) -> tuple[Any, Any]:
+def _soft_body(ev: Evaluator, names: tuple, key: Any, element: Any, cond: Any, value_t: ir.Expr) -> tuple[Any, Any]:
     """The body of a for-expression for one element that Terraform would not evaluate at plan
     time (an element of a partly known or unknown collection), errors as Unknown: (`_SKIPPED`,
     None) when the condition is certainly false, else (the condition, the body's value)."""
@@ -1293,7 +1150,7 @@ def _soft_body(ev: Evaluator, names: tuple, key: Any, element: Any, cond: Any, v
 _SKIPPED = object()
 
 
-def _for_some(ev: Evaluator, some: SomeOf, names: tuple, cond: Any, value_t: Tree, empty: Any = _SKIPPED) -> Any:
+def _for_some(ev: Evaluator, some: SomeOf, names: tuple, cond: Any, value_t: ir.Expr, empty: Any = _SKIPPED) -> Any:
     """A for-expression over a collection whose keys are unknown: the body is evaluated once for
     an element standing for all of them.  A result naming the collection's elements stays a
     Reference (with `instance_keys_known=False`), as a splat over it would; `empty` when the
@@ -1310,7 +1167,7 @@ def _for_some(ev: Evaluator, some: SomeOf, names: tuple, cond: Any, value_t: Tre
     return Unknown.combine([some.unknown, *unknowns_in(condition), *unknowns_in(value)], reason=some.unknown.reason)
 
 
-def _for_partial(ev: Evaluator, partial: PartialList, names: tuple, cond: Any, value_t: Tree) -> Any:
+def _for_partial(ev: Evaluator, partial: PartialList, names: tuple, cond: Any, value_t: ir.Expr) -> Any:
     """`[for ...]` over a partly known list: the known elements are mapped (those the condition
     certainly keeps stay certain members), the unknown rest stays unknown, still naming the
     resource it comes from where it does."""
@@ -1333,18 +1190,21 @@ def _for_partial(ev: Evaluator, partial: PartialList, names: tuple, cond: Any, v
     return partial_list(known, parts)
 
 
-def _for_start(ev: Evaluator, intro: Tree) -> tuple[tuple, Any, SomeOf | None]:
+def _for_start(ev: Evaluator, node: ir.ForExpr) -> tuple[tuple, Any, SomeOf | None]:
     """The names a for-expression binds, its collection, and that collection as a collection of
     unknown keys whose elements can still be named (or None)."""
-    kname, vname, coll_t = _for_intro(intro)
-    value = ev.eval(coll_t)
+    value = ev.eval(node.collection)
     coll = as_collection(value)  # once: a resource's instances are listed here, not again per use
-    return (kname, vname), coll, some_of(value) if isinstance(coll, Reference) else None
+    return (node.key_var, node.value_var), coll, some_of(value) if isinstance(coll, Reference) else None
 
 
-def _h_for_tuple(ev: Evaluator, node: Tree) -> Any:
-    intro, (value_t,), cond = _for_parts(node)
-    names, coll, some = _for_start(ev, intro)
+def _h_for(ev: Evaluator, node: ir.ForExpr) -> Any:
+    return _for_tuple(ev, node) if node.key is None else _for_object(ev, node)
+
+
+def _for_tuple(ev: Evaluator, node: ir.ForExpr) -> Any:
+    value_t, cond = node.value, node.condition
+    names, coll, some = _for_start(ev, node)
     if some is not None:
         return _for_some(ev, some, names, cond, value_t, empty=[])
     if isinstance(coll, PartialList):
@@ -1354,12 +1214,12 @@ def _h_for_tuple(ev: Evaluator, node: Tree) -> Any:
     return Unknown.combine(unknowns) if unknowns else out
 
 
-def _h_for_object(ev: Evaluator, node: Tree) -> Any:
-    intro, (key_t, value_t), cond = _for_parts(node)
-    names, coll, some = _for_start(ev, intro)
+def _for_object(ev: Evaluator, node: ir.ForExpr) -> Any:
+    key_t, value_t, cond = node.key, node.value, node.condition
+    names, coll, some = _for_start(ev, node)
     if some is not None:
         return _for_some(ev, some, names, cond, value_t, empty={})
-    grouping = any(isinstance(c, Token) and c.type == "ELLIPSIS" for c in node.children)
+    grouping = node.grouping
     result: dict = {}
     unknowns: list = []
     for _ in _for_iterations(ev, names, ev.iter_items(coll), cond, unknowns):
@@ -1378,63 +1238,43 @@ def _h_for_object(ev: Evaluator, node: Tree) -> Any:
     return Unknown.combine(unknowns) if unknowns else result
 
 
-def _quoted_flat(node: Tree) -> list:
-    flat: list = []
-    for part in node.children:
-        if not isinstance(part, Tree):
-            continue
-        c = part.children[0]
-        if isinstance(c, Token):
-            flat.append(("L", _string_token(c), False, False))
-            continue
-        d = c.data
-        ch = c.children
-        if d == "interpolation":
-            flat.append(("I", _first_tree(c), False, False))
-            continue
-        ltrim = len(ch) > 1 and isinstance(ch[1], Token) and ch[1].type == "STRIP_MARKER"
-        rtrim = len(ch) > 1 and isinstance(ch[-2], Token) and ch[-2].type == "STRIP_MARKER"
-        if d == "template_if_start":
-            flat.append(("IF", _last_tree(c), ltrim, rtrim))
-        elif d == "template_else":
-            flat.append(("ELSE", None, ltrim, rtrim))
-        elif d == "template_endif":
-            flat.append(("ENDIF", None, ltrim, rtrim))
-        elif d == "template_endfor":
-            flat.append(("ENDFOR", None, ltrim, rtrim))
-        elif d == "template_for_start":
-            trees = _trees(c)
-            coll = trees[-1]
-            idents = [str(t.children[0]) for t in trees[:-1] if t.data == "identifier"]
-            if len(idents) == 2:
-                payload = (idents[0], idents[1], coll)
-            elif len(idents) == 1:
-                payload = (None, idents[0], coll)
-            else:
-                raise EvalError("malformed %{for} directive")
-            flat.append(("FOR", payload, ltrim, rtrim))
-        else:
-            raise EvalError(f"unsupported string part ({d})")
-    # quoted literal runs are single tokens in HCL: meld before trimming
+_DIRECTIVE_TOKENS = {"else": "ELSE", "endif": "ENDIF", "endfor": "ENDFOR"}
+
+
+def _quoted_flat(node: ir.Quoted) -> list:
+    """The flat template tokens of a quoted string (see template.build).  Each literal piece is
+    decoded on its own, then runs of them are melded: a quoted literal run is one token in HCL,
+    and strip markers trim the whole run."""
     melded: list = []
-    for t in flat:
-        if t[0] == "L" and melded and melded[-1][0] == "L":
-            melded[-1] = ("L", melded[-1][1] + t[1], False, False)
+    for part in node.parts:
+        if type(part) is str:
+            text = unescape(part)
+            if melded and melded[-1][0] == "L":
+                melded[-1] = ("L", melded[-1][1] + text, False, False)
+            else:
+                melded.append(("L", text, False, False))
+        elif type(part) is ir.Interpolation:
+            melded.append(("I", part.expr, False, False))
         else:
-            melded.append(t)
+            melded.append(_directive_token(part))
     return melded
 
 
-def _h_string(ev: Evaluator, node: Tree) -> Any:
-    pieces = []
-    for part in node.children:
-        if isinstance(part, Tree):
-            c = part.children[0]
-            if not isinstance(c, Token):
-                break
-            pieces.append(_string_token(c))
-    else:
-        return "".join(pieces)
+def _directive_token(d: ir.Directive) -> tuple:
+    kind = d.kind
+    if kind == "if":
+        return ("IF", d.expr, d.strip_left, d.strip_right)
+    if kind == "for":
+        return ("FOR", (d.key_var, d.value_var, d.expr), d.strip_left, d.strip_right)
+    if kind in _DIRECTIVE_TOKENS:
+        return (_DIRECTIVE_TOKENS[kind], None, d.strip_left, d.strip_right)
+    raise EvalError(f"unsupported string part ({kind})")
+
+
+def _h_quoted(ev: Evaluator, node: ir.Quoted) -> Any:
+    parts = node.parts
+    if all(type(p) is str for p in parts):
+        return "".join([unescape(p) for p in parts])
     try:
         compiled = _template.build(_quoted_flat(node), False)
     except _template.TemplateSyntaxError as e:
@@ -1442,45 +1282,28 @@ def _h_string(ev: Evaluator, node: Tree) -> Any:
     return ev.render(compiled)
 
 
-def _h_template_string(ev: Evaluator, node: Tree) -> Any:
-    s = str(node.children[0])
-    return unescape(s[2:-2])
-
-
-def _h_heredoc(ev: Evaluator, node: Tree) -> Any:
+def _h_heredoc(ev: Evaluator, node: ir.Heredoc) -> Any:
     try:
-        compiled = _template.compile_heredoc(str(node.children[0]))
+        compiled = _template.compile_template(node.body, node.strip_indent)
     except _template.TemplateSyntaxError as e:
         raise EvalError(f"heredoc template syntax error: {e}") from None
     return ev.render(compiled)
 
 
-def _h_attribute(ev: Evaluator, node: Tree) -> Any:
-    return ev.eval(node.children[-1])
-
-
 _HANDLERS = {
-    "int_lit": _h_int,
-    "float_lit": _h_float,
-    "literal_value": _h_literal,
-    "identifier": _h_identifier,
-    "get_attr_expr_term": _h_traversal,
-    "index_expr_term": _h_traversal,
-    "attr_splat_expr_term": _h_traversal,
-    "full_splat_expr_term": _h_traversal,
-    "conditional": _h_conditional,
-    "binary_op": _h_binary_op,
-    "unary_op": _h_unary,
-    "tuple": _h_tuple,
-    "object": _h_object,
-    "function_call": _h_function_call,
-    "for_tuple_expr": _h_for_tuple,
-    "for_object_expr": _h_for_object,
-    "string": _h_string,
-    "template_string": _h_template_string,
-    "heredoc_template": _h_heredoc,
-    "heredoc_template_trim": _h_heredoc,
-    "attribute": _h_attribute,
+    ir.Number: _h_number,
+    ir.Literal: _h_literal,
+    ir.Variable: _h_variable,
+    ir.Traversal: _h_traversal,
+    ir.Conditional: _h_conditional,
+    ir.BinaryOp: _h_binary_op,
+    ir.UnaryOp: _h_unary,
+    ir.Tuple: _h_tuple,
+    ir.Object: _h_object,
+    ir.FunctionCall: _h_function_call,
+    ir.ForExpr: _h_for,
+    ir.Quoted: _h_quoted,
+    ir.Heredoc: _h_heredoc,
 }
 
 
@@ -1490,7 +1313,7 @@ _HANDLERS = {
 
 
 def evaluate(tree: Any, ctx: EvalContext, budget: Budget | None = None) -> Any:
-    """Evaluate an expression subtree of python-hcl2's Lark tree (or an `attribute` node).
+    """Evaluate an expression (`ir.Expr`).
 
     Never raises: errors become `Unknown("error: ...")`, exhausted bounds an `Unknown` too.
     """

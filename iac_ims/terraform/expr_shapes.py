@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from iac_ims.terraform import ir
+
+_MAX_WRAPPERS = 64  # bounded: a hostile file may nest parentheses deeply
+
 
 def json_interpolation(value: Any) -> Any:
     """The expression of a JSON string that is one interpolation and nothing else."""
@@ -20,55 +24,40 @@ def json_interpolation(value: Any) -> Any:
 
 
 def variable_name(node: Any) -> str | None:
-    from lark import Tree
-
+    """NAME when `node` is `var.NAME` (through parentheses and `"${...}"`)."""
     node = _unwrapped(node)
-    if not isinstance(node, Tree) or node.data != "get_attr_expr_term":
+    if type(node) is not ir.Traversal or len(node.steps) != 1:
         return None
-    parts = [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
-    if len(parts) != 2 or parts[1].data != "get_attr":
+    source, step = node.source, node.steps[0]
+    if type(source) is not ir.Variable or source.name != "var" or type(step) is not ir.GetAttr:
         return None
-    root = _unwrapped(parts[0])
-    if not (isinstance(root, Tree) and root.data == "identifier" and str(root.children[0]) == "var"):
-        return None
-    names = [c for c in parts[1].children if isinstance(c, Tree) and c.data == "identifier"]
-    return str(names[0].children[0]) if len(names) == 1 else None
+    return step.name if step.name not in _LITERAL_NAMES else None
+
+
+# `var.true` is the literal `true` after a dot, not a variable's name
+_LITERAL_NAMES = frozenset(("true", "false", "null"))
 
 
 def _unwrapped(node: Any) -> Any:
     """Through parentheses, and through a quoted string that is one interpolation."""
-    from lark import Tree
-
-    for _ in range(64):  # bounded: a hostile file may nest parentheses deeply
-        if not isinstance(node, Tree):
-            return node
-        trees = [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
-        if node.data == "expr_term" and len(trees) == 1:
-            node = trees[0]
-        elif node.data == "string" and len(trees) == 1 and _is_interpolation(trees[0]):
-            node = [c for c in trees[0].children[0].children if isinstance(c, Tree)][0]
+    for _ in range(_MAX_WRAPPERS):
+        if type(node) is ir.Parens:
+            node = node.inner
+        elif type(node) is ir.Quoted and len(node.parts) == 1 and type(node.parts[0]) is ir.Interpolation:
+            node = node.parts[0].expr
         else:
             return node
     return None
 
 
-def _is_interpolation(part: Any) -> bool:
-    from lark import Tree
-
-    inner = part.children[0] if part.children else None
-    return (part.data == "string_part" and isinstance(inner, Tree) and inner.data == "interpolation"
-            and any(isinstance(c, Tree) for c in inner.children))
-
-
 def traversal_name(expr: Any) -> str | None:
     """`iterator = role` names an identifier, not a value."""
-    from lark import Token, Tree
-
-    node = expr
-    while isinstance(node, Tree) and len(node.children) == 1:
-        node = node.children[0]
-    if isinstance(node, Token):
-        return str(node)
-    if isinstance(node, Tree) and node.data == "identifier":
-        return str(node.children[0])
+    if type(expr) is ir.Variable:
+        return expr.name
+    # a literal or number as written is taken as the name too: Terraform rejects both, and
+    # they name nothing any expression can refer to
+    if type(expr) is ir.Literal:
+        return {True: "true", False: "false", None: "null"}[expr.value]
+    if type(expr) is ir.Number:
+        return expr.text
     return None

@@ -1,16 +1,15 @@
 """Parsing of standalone expressions with python-hcl2's (cached) Lark parser.
 
 Terraform templates (heredoc bodies, `templatefile` files) are not parsed by python-hcl2:
-their `${...}` / `%{...}` sequences reach us as text.  `parse_expression` turns such a piece
-of text into the same kind of Lark tree that python-hcl2 produces for an attribute value,
-so the evaluator has only one tree shape to deal with.
+their `${...}` / `%{...}` sequences reach us as text, and so do `--var` values.
+`parse_expression` turns such a piece of text into the same representation (`ir.py`) that the
+parsers produce for an attribute value, so the evaluator has only one shape to deal with.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from lark import Tree
 from lark.exceptions import (
     LarkError,
     UnexpectedCharacters,
@@ -19,7 +18,10 @@ from lark.exceptions import (
     UnexpectedToken,
 )
 
-_PREFIX = "__x = "
+from iac_ims.terraform import ir
+
+_NAME = "__x"
+_PREFIX = f"{_NAME} = "
 
 
 def _describe(e: UnexpectedInput) -> str:
@@ -43,18 +45,20 @@ def _parser():
 
 
 @lru_cache(maxsize=8192)
-def parse_expression(text: str) -> Tree:
-    """Parse one HCL expression and return its subtree.
+def parse_expression(text: str) -> ir.Expr:
+    """Parse one HCL expression.
 
     Raises ValueError (with the line and column inside `text`) on a syntax error, or when
-    `text` is not exactly one expression.  Results are cached by text; treat the returned
-    tree as immutable.
+    `text` is not exactly one expression.  Results are cached by text (the nodes are
+    immutable).  Positions in the result are those of the line `__x = text`.
     """
+    from iac_ims.terraform.lark_to_ir import file_body
+
     if not isinstance(text, str):
         raise ValueError("expression text must be a string")
     src = f"{_PREFIX}{text}\n"
     try:
-        tree = _parser().parse(src)
+        body = file_body(_parser().parse(src), src)
     except UnexpectedInput as e:
         line = getattr(e, "line", None)
         column = getattr(e, "column", None)
@@ -68,24 +72,7 @@ def parse_expression(text: str) -> Tree:
         raise ValueError("syntax error: expression nested too deeply") from None
     except (RuntimeError, IndexError, TypeError) as e:  # defensive: parser internals
         raise ValueError(f"syntax error: {type(e).__name__}: {e}") from None
-
-    body = None
-    for child in tree.children:
-        if isinstance(child, Tree) and child.data == "body":
-            body = child
-            break
-    attrs = []
-    if body is not None:
-        for child in body.children:
-            if isinstance(child, Tree):
-                if child.data == "attribute":
-                    attrs.append(child)
-                elif child.data != "new_line_or_comment":
-                    raise ValueError("syntax error: not a single expression")
-    if len(attrs) != 1:
+    items = body.items
+    if len(items) != 1 or type(items[0]) is not ir.AttributeDef or items[0].name != _NAME:
         raise ValueError("syntax error: not a single expression")
-    attr = attrs[0]
-    expr = attr.children[-1]
-    if not isinstance(expr, Tree):
-        raise ValueError("syntax error: not an expression")
-    return expr
+    return items[0].expr

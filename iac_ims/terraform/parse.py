@@ -1,11 +1,14 @@
-"""Terraform files -> blocks with locations (python-hcl2's Lark tree for `.tf`, json for `.tf.json`).
+"""Terraform files -> blocks with locations (`ir.py` for `.tf`, json for `.tf.json`).
 
-A file that cannot be read or parsed yields one IMS900 diagnostic with its location and no
-blocks; it never stops the scan.  Expressions are kept as parse trees for the evaluator.
+A `.tf` file is parsed by the fast parser, or by python-hcl2's Lark parser where that one
+declines (Lark then also reports every syntax error).  A file that cannot be read or parsed
+yields one IMS900 diagnostic with its location and no blocks; it never stops the scan.
+Expressions are kept as `ir.Expr` for the evaluator.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import os
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from iac_ims.terraform import ir
 from iac_ims.terraform.values import Diagnostic
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # a larger .tf is reported, not parsed (python-hcl2: ~200 B RSS/byte)
@@ -37,7 +41,7 @@ class JsonExpr:
 @dataclass
 class Attribute:
     name: str
-    expr: Any  # lark.Tree or JsonExpr
+    expr: Any  # ir.Expr or JsonExpr
     line: int
     end_line: int
     file: str | None = None  # set when merged in from an override file (None: the block's file)
@@ -191,7 +195,7 @@ def syntax_error(rel: str, text: str) -> Diagnostic | None:
 
     if certainly_valid(text):  # most files are plain: recognised without a parse
         return None
-    return parse_hcl_tree(text, rel, check_only=True)[1]
+    return parse_hcl_body(text, rel)[1]
 
 
 def parse_source(path: Path, rel: str, text: str | None, error: Diagnostic | None = None) -> ParsedFile:
@@ -251,25 +255,22 @@ def hcl_parser() -> Any:
 
 
 def parse_hcl_text(text: str, rel: str) -> tuple[list[Block], dict[str, Attribute], Diagnostic | None]:
-    tree, error = parse_hcl_tree(text, rel)
+    body, error = parse_hcl_body(text, rel)
     if error is not None:
         return [], {}, error
     try:
-        blocks, attributes = _body(tree.children[0], rel)
+        blocks, attributes = _body(body, rel, _AttributeEnds(text))
     except RecursionError:
         return [], {}, _error(rel, "blocks nested too deeply to read")
     return blocks, attributes, None
 
 
-def parse_hcl_tree(text: str, rel: str, check_only: bool = False) -> tuple[Any, Diagnostic | None]:
-    """The lean parse tree of HCL text (see fastparse), or the IMS900 that says where it is broken.
-    `check_only`: the tree is not used (its tokens are not shared)."""
-    from iac_ims.terraform.fastparse import parse_or_fallback
+def parse_hcl_body(text: str, rel: str) -> tuple[ir.Body | None, Diagnostic | None]:
+    """The body of HCL text, or the IMS900 that says where it is broken."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
     try:
-        with _time_limit(PARSE_TIMEOUT_S):  # Lark only where the fast parser declines
-            return parse_or_fallback(text, hcl_parser, lean=True, share=not check_only), None
+        return _hcl_body(text), None
     except ParseTimeout:
         return None, _error(rel, f"parsing took longer than {PARSE_TIMEOUT_S:g} s (malformed input?); file skipped")
     except UnexpectedToken as exc:
@@ -289,6 +290,21 @@ def parse_hcl_tree(text: str, rel: str, check_only: bool = False) -> tuple[Any, 
         return None, _error(rel, "syntax error: nesting too deep to parse")
     except Exception as exc:  # python-hcl2 raises VisitError/RuntimeError on some inputs
         return None, _error(rel, f"syntax error ({type(exc).__name__})")
+
+
+def _hcl_body(text: str) -> ir.Body:
+    """The fast parser's body, else Lark's (which raises the syntax errors).  Only the parse is
+    under the time limit (Lark can be exponential on malformed input); converting its tree is
+    linear."""
+    from iac_ims.terraform.fastparse import FastParseError, fast_parse
+    from iac_ims.terraform.lark_to_ir import file_body
+
+    with _time_limit(PARSE_TIMEOUT_S):
+        try:
+            tree = fast_parse(text, lean=False, share=False)
+        except FastParseError:
+            tree = hcl_parser().parse(text + "\n")
+    return file_body(tree, text)
 
 
 def _syntax_error(rel: str, text: str, said: str | None, line: int, column: int | None, failure: Any,
@@ -327,47 +343,93 @@ def json_syntax_error(rel: str, text: str, exc: json.JSONDecodeError, prefix: st
     return Diagnostic("IMS900", f"{prefix}: {message}", file=rel, line=line, end_line=line, column=column)
 
 
-def _token_text(node: Any) -> str:
-    """Name of an identifier / keyword / label node."""
-    from lark import Token
-
-    if isinstance(node, Token):
-        return str(node)
-    if node.data == "string":
-        return "".join(str(part.children[0]) for part in node.children if getattr(part, "data", None) == "string_part")
-    return "".join(_token_text(c) for c in node.children)
-
-
-def _body(body: Any, rel: str) -> tuple[list[Block], dict[str, Attribute]]:
-    from lark import Tree
-
+def _body(body: ir.Body, rel: str, ends: _AttributeEnds) -> tuple[list[Block], dict[str, Attribute]]:
     attributes: dict[str, Attribute] = {}
     blocks: list[Block] = []
-    for item in body.children:
-        if not isinstance(item, Tree):
-            continue
-        if item.data == "attribute":
-            name = _token_text(item.children[0])
-            attributes[name] = Attribute(name, item.children[-1], *item._meta)
-        elif item.data == "block":
-            blocks.append(_block(item, rel))
+    for item in body.items:
+        if type(item) is ir.AttributeDef:
+            attributes[item.name] = Attribute(item.name, item.expr, item.line, ends.end_line(item))
+        else:
+            blocks.append(_block(item, rel, ends))
     return blocks, attributes
 
 
-def _block(node: Any, rel: str) -> Block:
-    from lark import Token
+def _block(node: ir.BlockDef, rel: str, ends: _AttributeEnds) -> Block:
+    blocks, attributes = _body(node.body, rel, ends)
+    return Block(node.type, node.labels, attributes, blocks, rel, node.line, node.end_line)
 
-    head: list[str] = []
-    body = None
-    for child in node.children:
-        if isinstance(child, Token):
-            continue
-        if child.data == "body":
-            body = child
-        elif child.data in ("identifier", "keyword", "literal_value", "string"):
-            head.append(_token_text(child))
-    blocks, attributes = _body(body, rel) if body is not None else ([], {})
-    return Block(head[0], tuple(head[1:]), attributes, blocks, rel, *node._meta)
+
+class _AttributeEnds:
+    """The last line of an attribute as python-hcl2's grammar has it, which the reports have
+    always used: in that grammar a binary operation at the end of an attribute takes the newline
+    and comment tokens after it, so its attribute ends where the last of those tokens does (a
+    newline token takes the next line's indentation: it ends on that next line)."""
+
+    def __init__(self, text: str):
+        self.text = text + "\n"  # what the parser reads (see _hcl_body)
+        self._line_starts: list[int] | None = None
+
+    def end_line(self, attribute: ir.AttributeDef) -> int:
+        leaf = _trailing_binary_operand(attribute.expr)
+        if leaf is None:
+            return attribute.end_line
+        offset = self._offset(leaf.end_line, leaf.end_column)
+        if type(leaf) is ir.Heredoc:  # its token takes the newline after its closing marker
+            offset = self.text.index("\n", offset) + 1
+        last = _last_newline_token(self.text, offset)
+        if last is None:
+            return attribute.end_line
+        start, token = last
+        end = bisect.bisect_right(self._starts(), start) + token.count("\n")
+        return end - 1 if token.endswith("\n") else end
+
+    def _offset(self, line: int, column: int) -> int:
+        return self._starts()[line - 1] + column - 1
+
+    def _starts(self) -> list[int]:
+        if self._line_starts is None:
+            self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        return self._line_starts
+
+
+def _trailing_binary_operand(expr: ir.Expr) -> ir.Expr | None:
+    """The last operand of the binary operation `expr` ends with (through the false branches of
+    conditionals), or None when it ends with anything else."""
+    while type(expr) is ir.Conditional:
+        expr = expr.false_value
+    if type(expr) is not ir.BinaryOp:
+        return None
+    leaf: ir.Expr = expr
+    while True:
+        if type(leaf) is ir.BinaryOp:
+            leaf = leaf.right
+        elif type(leaf) is ir.UnaryOp:
+            leaf = leaf.operand
+        else:
+            return leaf
+
+
+_BLANKS = re.compile(r"[ \t\r]*")
+
+
+@functools.lru_cache(maxsize=1)
+def _newline_token() -> re.Pattern[str]:
+    from iac_ims.terraform.fastparse import LARK_TERMINALS
+
+    return re.compile(LARK_TERMINALS["NL_OR_COMMENT"])
+
+
+def _last_newline_token(text: str, offset: int) -> tuple[int, str] | None:
+    """(offset, text) of the last of the newline and comment tokens that follow `offset`."""
+    last = None
+    pattern = _newline_token()
+    while True:
+        offset = _BLANKS.match(text, offset).end()
+        match = pattern.match(text, offset)
+        if match is None or not match.group():
+            return last
+        last = (offset, match.group())
+        offset = match.end()
 
 
 # ---- Terraform JSON syntax -------------------------------------------------------------

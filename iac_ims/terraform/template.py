@@ -1,20 +1,20 @@
 """Terraform string templates: heredoc bodies, `templatefile` files and quoted strings.
 
-python-hcl2 gives a heredoc as one opaque token and never sees `templatefile` files, so the
+A heredoc reaches us as its body text (`ir.Heredoc`) and `templatefile` files as text, so the
 template language (literal text, `${expr}` interpolations, `%{if}`/`%{for}` directives with
 `~` strip markers, `$${` / `%%{` escapes) is parsed here.  Each embedded expression is parsed
 with `hclparse.parse_expression`.  The result is a small "compiled" tree that the evaluator
-renders (`Evaluator.render_template`).
+renders (`Evaluator.render`); a quoted string's parts (`ir.Quoted`) go through `build` too.
 
 The whitespace rules follow HashiCorp HCL (hclsyntax/parser_template.go): literal text is
 split into per-line tokens, a `~` strips whitespace from the adjacent literal token only,
 and `<<-` heredocs drop the smallest indentation among the lines (blank lines do not count).
 
-Compiled template nodes:
+Compiled template nodes (`expr` is an `ir.Expr`):
     str                                  literal text
-    ("$", tree)                          interpolation
-    ("if", tree, then_nodes, else_nodes) conditional directive
-    ("for", key_name|None, value_name, tree, body_nodes)
+    ("$", expr)                          interpolation
+    ("if", expr, then_nodes, else_nodes) conditional directive
+    ("for", key_name|None, value_name, expr, body_nodes)
 A compiled template is `Compiled(nodes, passthrough)`: `passthrough` is True when the template
 is exactly one interpolation, whose value Terraform returns unconverted.
 """
@@ -34,8 +34,8 @@ class Compiled(NamedTuple):
 
 
 # Flat template tokens, before nesting:  (kind, payload, ltrim, rtrim)
-#   kind: "L" literal (payload: text), "I" interpolation (tree), "IF" (tree), "ELSE", "ENDIF",
-#         "FOR" ((key, value, tree)), "ENDFOR".
+#   kind: "L" literal (payload: text), "I" interpolation (expr), "IF" (expr), "ELSE", "ENDIF",
+#         "FOR" ((key, value, expr)), "ENDFOR".
 #   ltrim: the sequence opened with `${~` / `%{~` (strip whitespace before it)
 #   rtrim: the sequence closed with `~}` (strip whitespace after it)
 
@@ -262,8 +262,8 @@ def build(toks: list[tuple], flush: bool = False) -> Compiled:
                 raise TemplateSyntaxError("%{endif} without a matching %{if}")
             _, node, cur = stack.pop()
         elif kind == "FOR":
-            key, val, tree = payload
-            node = ["for", key, val, tree, []]
+            key, val, expr = payload
+            node = ["for", key, val, expr, []]
             cur.append(node)
             stack.append(("for", node, cur))
             cur = node[4]
@@ -328,7 +328,7 @@ def compile_template(text: str, flush: bool = False) -> Compiled:
 
 
 def heredoc_body(token: str) -> tuple[str, bool]:
-    """The body of a python-hcl2 heredoc token and whether it is a `<<-` (flush) heredoc.
+    """The body of a heredoc token and whether it is a `<<-` (flush) heredoc.
 
     `<<EOT\\nline\\nEOT\\n` -> ("line\\n", False): the body keeps its final newline (as
     Terraform does) and loses the closing marker line.
@@ -349,12 +349,6 @@ def heredoc_body(token: str) -> tuple[str, bool]:
     if "\r\n" in rest:
         rest = rest.replace("\r\n", "\n")
     return rest, flush
-
-
-@lru_cache(maxsize=2048)
-def compile_heredoc(token: str) -> Compiled:
-    body, flush = heredoc_body(str(token))
-    return compile_template(body, flush)
 
 
 def evaluate_template(text: str, ctx: Any, budget: Any = None, *, variables: dict | None = None) -> Any:

@@ -5,52 +5,40 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from lark import Token, Tree
+from iac_ims.terraform import ir
 
 MAX_DEPTH = 32
 
 
-def _unwrap(node: Any) -> Any:
-    while isinstance(node, Tree) and node.data == "expr_term" and len(node.children) == 1:
-        node = node.children[0]
-    return node
-
-
-def _call(node: Any) -> tuple[str, list[Any]] | None:
+def _call(node: Any) -> tuple[str, tuple] | None:
     """`name(args...)` of a type expression, or None for a primitive."""
-    node = _unwrap(node)
-    if not isinstance(node, Tree) or node.data != "function_call":
+    if type(node) is not ir.FunctionCall:
         return None
-    name = str(node.children[0].children[0])
-    args: list[Any] = []
-    for child in node.children[1:]:
-        if isinstance(child, Tree) and child.data == "arguments":
-            args = [c for c in child.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
-    return name, args
+    return node.name, node.args
 
 
 def _object_spec(node: Any) -> list[tuple[str, Any]]:
-    node = _unwrap(node)
-    if not isinstance(node, Tree) or node.data != "object":
+    if type(node) is not ir.Object:
         return []
     spec = []
-    for element in node.children:
-        if isinstance(element, Tree) and element.data == "object_elem":
-            key_node = _unwrap(element.children[0].children[0])
-            if isinstance(key_node, Tree) and key_node.data == "identifier":
-                key = str(key_node.children[0])
-            elif isinstance(key_node, Tree) and key_node.data == "string":
-                key = "".join(str(p.children[0]) for p in key_node.children if isinstance(p, Tree))
-            elif isinstance(key_node, Token):
-                key = str(key_node)
-            else:
-                continue
-            spec.append((key, element.children[-1]))
+    for item in node.items:
+        key = _attribute_name(item.key)
+        if key is not None:
+            spec.append((key, item.value))
     return spec
 
 
+def _attribute_name(key: Any) -> str | None:
+    """The attribute an `object({...})` key names: a bare name, or a string as written."""
+    if type(key) is ir.Variable:
+        return key.name
+    if type(key) is ir.Quoted and all(type(p) is str for p in key.parts):
+        return "".join(key.parts)
+    return None
+
+
 def conform(value: Any, type_expr: Any, evaluate_default: Callable[[Any], Any], depth: int = 0) -> Any:
-    """`value` converted to the variable type `type_expr` (a parse tree) where that adds
+    """`value` converted to the variable type `type_expr` (an `ir.Expr`) where that adds
     attributes; anything else is returned as it is."""
     if depth > MAX_DEPTH or value is None:
         return value
@@ -85,8 +73,5 @@ def conform(value: Any, type_expr: Any, evaluate_default: Callable[[Any], Any], 
     return value
 
 
-def _tuple_types(node: Any) -> list[Any]:
-    node = _unwrap(node)
-    if isinstance(node, Tree) and node.data == "tuple":
-        return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
-    return []
+def _tuple_types(node: Any) -> tuple:
+    return node.items if type(node) is ir.Tuple else ()

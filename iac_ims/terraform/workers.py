@@ -32,7 +32,6 @@ _main_progress: Any = None
 
 def _work(first: int, paths: Sequence[tuple[str, str]], must_parse: Callable[[str], bool] | None) -> list[Answer]:
     """Answers for the files `paths` (whose index in the list of files starts at `first`)."""
-    _register_tree_reducer()
     answers: list[Answer] = []
     for index, (path, rel) in enumerate(paths, start=first):
         text, error = read_source(Path(path), rel)
@@ -45,20 +44,6 @@ def _work(first: int, paths: Sequence[tuple[str, str]], must_parse: Callable[[st
         else:
             answers.append((path, syntax_error(rel, text), None))
     return answers
-
-
-def _register_tree_reducer() -> None:
-    """Parse trees cross the process boundary as (data, children, meta): about half the bytes
-    and a quarter of the unpickling time of the default, attribute by attribute; and tokens as
-    (type, text), unpickled as the receiving process's shared token (lean trees share tokens)."""
-    from multiprocessing.reduction import ForkingPickler
-
-    from lark import Token, Tree
-
-    from iac_ims.terraform.fastparse import shared_token
-
-    ForkingPickler.register(Tree, lambda tree: (Tree, (tree.data, tree.children, tree._meta)))
-    ForkingPickler.register(Token, lambda token: (shared_token, (token.type, token.value)))
 
 
 class BackgroundWorkers:
