@@ -296,15 +296,16 @@ def _hcl_body(text: str) -> ir.Body:
     """The fast parser's body, else Lark's (which raises the syntax errors).  Only the parse is
     under the time limit (Lark can be exponential on malformed input); converting its tree is
     linear."""
-    from iac_ims.terraform.fastparse import FastParseError, fast_parse
+    from iac_ims.terraform.fastparse import FastParseError, parse_body
     from iac_ims.terraform.lark_to_ir import file_body
 
+    source = text + "\n"  # the grammar wants a newline after the last line
     with _time_limit(PARSE_TIMEOUT_S):
         try:
-            tree = fast_parse(text, lean=False, share=False)
+            return parse_body(text)
         except FastParseError:
-            tree = hcl_parser().parse(text + "\n")
-    return file_body(tree, text)
+            tree = hcl_parser().parse(source)
+    return file_body(tree, source)
 
 
 def _syntax_error(rel: str, text: str, said: str | None, line: int, column: int | None, failure: Any,
@@ -366,7 +367,7 @@ class _AttributeEnds:
     newline token takes the next line's indentation: it ends on that next line)."""
 
     def __init__(self, text: str):
-        self.text = text + "\n"  # what the parser reads (see _hcl_body)
+        self.text = text + "\n"  # what the parsers read (see _hcl_body)
         self._line_starts: list[int] | None = None
 
     def end_line(self, attribute: ir.AttributeDef) -> int:

@@ -11,6 +11,7 @@ answers are not waited for: the main process checks those files itself.
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -32,6 +33,7 @@ _main_progress: Any = None
 
 def _work(first: int, paths: Sequence[tuple[str, str]], must_parse: Callable[[str], bool] | None) -> list[Answer]:
     """Answers for the files `paths` (whose index in the list of files starts at `first`)."""
+    _register_reducers()
     answers: list[Answer] = []
     for index, (path, rel) in enumerate(paths, start=first):
         text, error = read_source(Path(path), rel)
@@ -44,6 +46,18 @@ def _work(first: int, paths: Sequence[tuple[str, str]], must_parse: Callable[[st
         else:
             answers.append((path, syntax_error(rel, text), None))
     return answers
+
+
+@functools.cache  # once per worker process
+def _register_reducers() -> None:
+    """The parsed files go back to the main process pickled node by node with fastnodes'
+    reductions: about three times faster to write, twice to read, than the dataclass default."""
+    from multiprocessing.reduction import ForkingPickler
+
+    from iac_ims.terraform.fastnodes import reducers
+
+    for cls, reduce in reducers().items():
+        ForkingPickler.register(cls, reduce)
 
 
 class BackgroundWorkers:
