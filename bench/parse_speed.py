@@ -1,15 +1,13 @@
 #!/usr/bin/env python3
 """Parse speed: iac_ims.terraform.fastparse.parse_body vs python-hcl2's Lark parser + lark_to_ir.
 
-usage: python bench/parse_speed.py CORPUS_DIR [--repeat 3] [--legacy]
+usage: python bench/parse_speed.py CORPUS_DIR [--repeat 3]
 
 Reads every `.tf` under CORPUS_DIR once, then times (medians of --repeat passes, same process,
 same machine, the passes of each parser alternating so that the machine's load falls on all
 alike) what the scanner gets for a file from each parser:
   - `lark_to_ir.file_body(hcl_parser().parse(text + "\\n"))` (the fallback)
   - `fastparse.parse_body(text)`
-  - with --legacy, while it exists: the former fast parser's lean Lark tree (`fasttree.fast_parse(text,
-    lean=True)`), for comparison
 and prints MB/s for each and the ratios, and how many files the fast parser left to Lark (it
 raised FastParseError; the time of that failed attempt is included, the fallback is not).
 It also checks, untimed, that every IR the fast parser returned equals Lark's.
@@ -47,7 +45,6 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("corpus", type=Path)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--legacy", action="store_true", help="also time the former Lark-tree fast parser")
     args = ap.parse_args()
 
     paths, texts = [], []
@@ -87,10 +84,6 @@ def main() -> int:
         print(f"IR MISMATCH in {len(mismatches)} files, e.g. {mismatches[0]}")
 
     timed: dict[str, Callable[[str], object]] = {"lark + lark_to_ir": lark, "parse_body": parse_body}
-    if args.legacy:
-        from iac_ims.terraform.fasttree import fast_parse
-
-        timed["legacy fast_parse (lean)"] = lambda text: fast_parse(text, lean=True)
     times: dict[str, list[float]] = {name: [] for name in timed}
     for _ in range(args.repeat):
         for name, parse in timed.items():

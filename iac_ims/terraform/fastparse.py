@@ -602,15 +602,6 @@ class _Parser:
         return node, i + 1
 
 
-# ---- the former Lark-tree output (fasttree), for callers that still ask for it -----------------------
-
-_LEGACY = frozenset(("fast_parse", "parse_or_fallback", "lean_tree", "forget_shared_tokens", "shared_token",
-                     "token_end_line"))
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LEGACY:
-        from iac_ims.terraform import fasttree
-
-        return getattr(fasttree, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def forget_shared_tokens() -> None:
+    """Nothing to forget: the former Lark-tree output shared tokens between files; the IR shares
+    nothing.  Kept only for pipeline.py, which still calls it; remove the two together."""
