@@ -46,10 +46,10 @@ def _product_time_limits_are_hang_guards(monkeypatch: pytest.MonkeyPatch) -> Non
     when they fire; on a busy machine a sound 1 MB parse can pass 10 s. In-process tests lift
     them to the hang guard, so a result never depends on load; no in-process test relies on
     them firing (the hostile cases that do run the CLI in a subprocess, with the real limits)."""
-    from iac_ims.terraform import functions, parse
+    from iac_ims.terraform import functions_strings, parse
 
     monkeypatch.setattr(parse, "PARSE_TIMEOUT_S", HANG_GUARD_S, raising=False)
-    monkeypatch.setattr(functions, "REGEX_TIMEOUT_S", HANG_GUARD_S, raising=False)
+    monkeypatch.setattr(functions_strings, "REGEX_TIMEOUT_S", HANG_GUARD_S)
 
 
 @pytest.fixture(autouse=True)

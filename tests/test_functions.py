@@ -10,7 +10,8 @@ import pytest
 
 from iac_ims.terraform.context import Budget, SimpleContext
 from iac_ims.terraform.evaluate import evaluate
-from iac_ims.terraform.functions import FUNCTIONS, json_encode
+from iac_ims.terraform.functions import FUNCTIONS
+from iac_ims.terraform.functions_encoding import json_encode
 from iac_ims.terraform.values import PartialJson, Reference, Unknown
 
 

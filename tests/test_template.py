@@ -6,8 +6,9 @@ from conftest import attr_expr
 
 
 from iac_ims.terraform.context import MAX_STRING_SIZE, SimpleContext
-from iac_ims.terraform.evaluate import evaluate
-from iac_ims.terraform.template import compile_template, evaluate_template, heredoc_body
+from iac_ims.terraform.evaluate import evaluate, evaluate_template
+from iac_ims.terraform.heredoc import heredoc_body
+from iac_ims.terraform.template import compile_template
 from iac_ims.terraform.values import PartialJson, Unknown
 
 

@@ -4,7 +4,7 @@ A heredoc reaches us as its body text (`ir.Heredoc`) and `templatefile` files as
 template language (literal text, `${expr}` interpolations, `%{if}`/`%{for}` directives with
 `~` strip markers, `$${` / `%%{` escapes) is parsed here.  Each embedded expression is parsed
 with `hclparse.parse_expression`.  The result is a small "compiled" tree that the evaluator
-renders (`Evaluator.render`); a quoted string's parts (`ir.Quoted`) go through `build` too.
+renders (render.py); a quoted string holding a template sequence is compiled here too.
 
 The whitespace rules follow HashiCorp HCL (hclsyntax/parser_template.go): literal text is
 split into per-line tokens, a `~` strips whitespace from the adjacent literal token only,
@@ -25,7 +25,10 @@ import re
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from iac_ims.terraform import ir
+from iac_ims.terraform.heredoc import heredoc_body  # noqa: F401  (its former home: importers not yet moved)
 from iac_ims.terraform.hclparse import parse_expression
+from iac_ims.terraform.semantics import EvalError, unescape
 
 
 class Compiled(NamedTuple):
@@ -327,37 +330,48 @@ def compile_template(text: str, flush: bool = False) -> Compiled:
         raise TemplateSyntaxError("template nested too deeply") from None
 
 
-def heredoc_body(token: str) -> tuple[str, bool]:
-    """The body of a heredoc token and whether it is a `<<-` (flush) heredoc.
+_DIRECTIVE_TOKENS = {"else": "ELSE", "endif": "ENDIF", "endfor": "ENDFOR"}
 
-    `<<EOT\\nline\\nEOT\\n` -> ("line\\n", False): the body keeps its final newline (as
-    Terraform does) and loses the closing marker line.
-    """
-    flush = token.startswith("<<-")
-    first_nl = token.find("\n")
-    if first_nl < 0:
-        return "", flush
-    marker = token[3 if flush else 2 : first_nl].rstrip("\r").strip()
-    rest = token[first_nl + 1 :]
-    if rest.endswith("\n"):
-        rest = rest[:-1]
-    if rest.endswith("\r"):
-        rest = rest[:-1]
-    if marker and rest.endswith(marker):
-        rest = rest[: -len(marker)]
-    rest = rest.rstrip(" \t")
-    if "\r\n" in rest:
-        rest = rest.replace("\r\n", "\n")
-    return rest, flush
+
+def compile_quoted(node: ir.Quoted) -> Compiled:
+    """A quoted string that holds a template sequence, compiled.  Raises TemplateSyntaxError, and
+    EvalError for a bad escape in its text (the string's value is then an error)."""
+    return build(_quoted_tokens(node), False)
+
+
+def _quoted_tokens(node: ir.Quoted) -> list:
+    """The flat tokens of a quoted string (see `build`).  Each literal piece is decoded on its
+    own, then runs of them are melded: a quoted literal run is one token in HCL, and strip
+    markers trim the whole run."""
+    melded: list = []
+    for part in node.parts:
+        if type(part) is str:
+            text = unescape(part)
+            if melded and melded[-1][0] == "L":
+                melded[-1] = ("L", melded[-1][1] + text, False, False)
+            else:
+                melded.append(("L", text, False, False))
+        elif type(part) is ir.Interpolation:
+            melded.append(("I", part.expr, False, False))
+        else:
+            melded.append(_directive_token(part))
+    return melded
+
+
+def _directive_token(d: ir.Directive) -> tuple:
+    kind = d.kind
+    if kind == "if":
+        return ("IF", d.expr, d.strip_left, d.strip_right)
+    if kind == "for":
+        return ("FOR", (d.key_var, d.value_var, d.expr), d.strip_left, d.strip_right)
+    if kind in _DIRECTIVE_TOKENS:
+        return (_DIRECTIVE_TOKENS[kind], None, d.strip_left, d.strip_right)
+    raise EvalError(f"unsupported string part ({kind})")
 
 
 def evaluate_template(text: str, ctx: Any, budget: Any = None, *, variables: dict | None = None) -> Any:
-    """Render a template.
+    """`evaluate.evaluate_template`, for the importers that still look for it here (the template
+    language itself never calls the evaluator)."""
+    from iac_ims.terraform.evaluate import evaluate_template as evaluate
 
-    With `variables` (as `templatefile` does) bare identifiers resolve only in that map and
-    `var.x` & co. are errors.  Returns the rendered string, the unconverted value of a template
-    that is exactly one `${...}`, or an `Unknown` (on unknown inputs and on any error).
-    """
-    from iac_ims.terraform.evaluate import evaluate_compiled_template
-
-    return evaluate_compiled_template(text, ctx, budget, variables=variables)
+    return evaluate(text, ctx, budget, variables=variables)
