@@ -151,16 +151,13 @@ def analyse(paths: Sequence[str | Path], options: ScanOptions, defer_syntax_chec
 def scan(paths: Sequence[str | Path], options: ScanOptions | None = None) -> Report:
     options = options or ScanOptions()
     started = time.perf_counter()
-    # The scan allocates millions of small acyclic objects (parse trees); the cyclic collector
-    # walking them again and again cost half the run.  Off during the scan, back on after.
+    # The scan allocates millions of small acyclic objects (expression nodes); the cyclic
+    # collector walking them again and again cost half the run.  Off during the scan, back on after.
     collecting = gc.isenabled()
     gc.disable()
     try:
         return _scan(paths, options, started)
     finally:
-        from iac_ims.terraform.fastparse import forget_shared_tokens
-
-        forget_shared_tokens()  # a long-lived process embedding the scanner keeps only its reports
         if collecting:
             gc.enable()
 
