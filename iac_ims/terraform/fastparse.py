@@ -49,6 +49,8 @@ _OPERATOR = {
     "GEQ": ">=", "PLUS": "+", "MINUS": "-", "ASTERISK": "*", "SLASH": "/", "PERCENT": "%",
 }
 _UNARY_LEVEL = 6
+# Names, numbers and the literal text of strings repeat across a repository's files (the IR of
+# the files the scan reads is kept): one copy of each.
 _intern = sys.intern
 
 _Number, _Literal, _Variable, _Parens = (new[c] for c in (ir.Number, ir.Literal, ir.Variable, ir.Parens))
@@ -273,7 +275,7 @@ class _Parser:
             node, i = self.string(i, d)
         elif t == "INT_LITERAL" or t == "FLOAT_LITERAL":
             v = vals[i]
-            node = _Number(lines[i], cols[i], lines[i], cols[i] + len(v), v)
+            node = _Number(lines[i], cols[i], lines[i], cols[i] + len(v), _intern(v))
             i += 1
         elif t == "LITERAL":
             v = vals[i]
@@ -545,7 +547,7 @@ class _Parser:
         while True:
             t = types[i]
             if t == "STRING_CHARS":
-                parts.append(vals[i])
+                parts.append(_intern(vals[i]))
                 i += 1
             elif t == "DBLQUOTE":
                 node = _Quoted(self.lines[first], self.cols[first], self.lines[i], self.cols[i] + 1, tuple(parts))

@@ -156,7 +156,7 @@ def _b_literal(node: Tree, items: list, source: Any) -> ir.Literal:
 
 def _b_number(node: Tree, items: list, source: Any) -> ir.Number:
     (tok,) = items
-    return ir.Number(tok.line, tok.column, tok.end_line, tok.end_column, str(tok))
+    return ir.Number(tok.line, tok.column, tok.end_line, tok.end_column, _intern(str(tok)))
 
 
 def _b_expr_term(node: Tree, items: list, source: Any) -> Any:
@@ -333,7 +333,7 @@ def _b_string_part(node: Tree, items: list, source: Any) -> Any:
         return "${" + text[3:]
     if kind == "ESCAPED_DIRECTIVE":
         return "%{" + text[3:]
-    return text
+    return _intern(text)
 
 
 def _b_string(node: Tree, items: list, source: Any) -> ir.Quoted:
