@@ -187,7 +187,8 @@ class _Parser:
             return "", i + 2
         if types[i + 2] == "DBLQUOTE" and types[i + 1] == "STRING_CHARS":
             return _intern(self.vals[i + 1]), i + 3
-        _, end = self.string(i, d)  # a template sequence in a label (Terraform rejects it)
+        # several parts: an escaped `$${`, or a template sequence (which Terraform rejects in a label)
+        _, end = self.string(i, d)
         start = self.offset(self.lines[i], self.cols[i]) + 1
         return _intern(self.text[start:self.offset(self.lines[end - 1], self.cols[end - 1])]), end
 
