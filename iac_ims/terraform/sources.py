@@ -8,6 +8,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from sys import intern
 from typing import Any, Callable
 
 from iac_ims.terraform.attribute_eval import NO_CONTEXT, eval_expr
@@ -23,6 +24,7 @@ _HEADER = re.compile(
     r'(?:"([^"\n]*)"|([A-Za-z_][\w-]*))?[ \t]*(?:"([^"\n]*)"|([A-Za-z_][\w-]*))?[ \t]*\{')
 
 
+_KINDS = {kind: kind for kind in ("resource", "data", "variable", "output", "module", "locals", "provider")}
 _LOOSE_HEADER = re.compile(r"\n[ \t]*(?:resource|data|variable|output|module|locals|provider)\b")
 UNCERTAIN = ("?",)  # a header-like line the scan could not read: look inside when in doubt
 
@@ -35,9 +37,15 @@ def lexical_headers(text: str) -> set[tuple[str, ...]]:
     for match in _HEADER.finditer(text):
         strict += 1
         kind, quoted, bare, quoted2, bare2 = match.groups()
+        kind = _KINDS[kind]
         first = quoted if quoted is not None else bare
         second = quoted2 if quoted2 is not None else bare2
-        found.add((kind,) if first is None else (kind, first) if second is None else (kind, first, second))
+        if first is None:
+            found.add((kind,))
+        elif second is None:
+            found.add((kind, first))
+        else:  # the headers of every unparsed file stay in memory: one string per resource type
+            found.add((kind, intern(first), second))
     if len(_LOOSE_HEADER.findall(text)) != strict:
         found.add(UNCERTAIN)
     return found
