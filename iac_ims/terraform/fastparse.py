@@ -603,8 +603,3 @@ class _Parser:
         node = _Directive(self.lines[first], self.cols[first], self.lines[i], self.cols[i] + 1, kind, strip_left,
                           strip_right, expr, key_var, value_var)
         return node, i + 1
-
-
-def forget_shared_tokens() -> None:
-    """Nothing to forget: the former Lark-tree output shared tokens between files; the IR shares
-    nothing.  Kept only for pipeline.py, which still calls it; remove the two together."""
