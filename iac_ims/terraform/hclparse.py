@@ -9,14 +9,7 @@ parsers produce for an attribute value, so the evaluator has only one shape to d
 from __future__ import annotations
 
 from functools import lru_cache
-
-from lark.exceptions import (
-    LarkError,
-    UnexpectedCharacters,
-    UnexpectedEOF,
-    UnexpectedInput,
-    UnexpectedToken,
-)
+from typing import Any
 
 from iac_ims.terraform import ir
 
@@ -24,7 +17,9 @@ _NAME = "__x"
 _PREFIX = f"{_NAME} = "
 
 
-def _describe(e: UnexpectedInput) -> str:
+def _describe(e: Any) -> str:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
     if isinstance(e, UnexpectedToken):
         tok = e.token
         if getattr(tok, "type", None) == "$END":
@@ -52,6 +47,8 @@ def parse_expression(text: str) -> ir.Expr:
     `text` is not exactly one expression.  Results are cached by text (the nodes are
     immutable).  Positions in the result are those of the line `__x = text`.
     """
+    from lark.exceptions import LarkError, UnexpectedInput  # only once a template is parsed
+
     from iac_ims.terraform.lark_to_ir import file_body
 
     if not isinstance(text, str):

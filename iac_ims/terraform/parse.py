@@ -267,29 +267,35 @@ def parse_hcl_text(text: str, rel: str) -> tuple[list[Block], dict[str, Attribut
 
 def parse_hcl_body(text: str, rel: str) -> tuple[ir.Body | None, Diagnostic | None]:
     """The body of HCL text, or the IMS900 that says where it is broken."""
-    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-
     try:
         return _hcl_body(text), None
     except ParseTimeout:
         return None, _error(rel, f"parsing took longer than {PARSE_TIMEOUT_S:g} s (malformed input?); file skipped")
-    except UnexpectedToken as exc:
+    except RecursionError:
+        return None, _error(rel, "syntax error: nesting too deep to parse")
+    except Exception as exc:  # Lark's syntax errors; python-hcl2 raises VisitError/RuntimeError on some inputs
+        return None, _parse_failure(rel, text, exc)
+
+
+def _parse_failure(rel: str, text: str, exc: Exception) -> Diagnostic:
+    """The IMS900 of a Lark parse that raised `exc` (lark is imported only once one has: most
+    scans never run it)."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+    if isinstance(exc, UnexpectedToken):
         at_end = exc.token.type == "$END"
         found = "end of file" if at_end else exc.token.type
-        return None, _syntax_error(rel, text, f"unexpected {found}", exc.line, exc.column,
-                                   getattr(exc, "pos_in_stream", None), at_end)
-    except (UnexpectedCharacters, UnexpectedEOF, UnexpectedInput) as exc:
+        return _syntax_error(rel, text, f"unexpected {found}", exc.line, exc.column,
+                             getattr(exc, "pos_in_stream", None), at_end)
+    if isinstance(exc, (UnexpectedCharacters, UnexpectedEOF, UnexpectedInput)):
         line = getattr(exc, "line", None)
         column = getattr(exc, "column", None)
         if line is None or line < 0:
             line = text.count("\n") + 1
         failure = getattr(exc, "pos_in_stream", None)
         at_end = isinstance(exc, UnexpectedEOF) or (isinstance(failure, int) and failure >= len(text))
-        return None, _syntax_error(rel, text, None, line, column if column and column > 0 else None, failure, at_end)
-    except RecursionError:
-        return None, _error(rel, "syntax error: nesting too deep to parse")
-    except Exception as exc:  # python-hcl2 raises VisitError/RuntimeError on some inputs
-        return None, _error(rel, f"syntax error ({type(exc).__name__})")
+        return _syntax_error(rel, text, None, line, column if column and column > 0 else None, failure, at_end)
+    return _error(rel, f"syntax error ({type(exc).__name__})")
 
 
 def _hcl_body(text: str) -> ir.Body:
@@ -297,7 +303,6 @@ def _hcl_body(text: str) -> ir.Body:
     under the time limit (Lark can be exponential on malformed input); converting its tree is
     linear."""
     from iac_ims.terraform.fastparse import FastParseError, parse_body
-    from iac_ims.terraform.lark_to_ir import file_body
 
     source = text + "\n"  # the grammar wants a newline after the last line
     with _time_limit(PARSE_TIMEOUT_S):
@@ -305,6 +310,8 @@ def _hcl_body(text: str) -> ir.Body:
             return parse_body(text)
         except FastParseError:
             tree = hcl_parser().parse(source)
+    from iac_ims.terraform.lark_to_ir import file_body  # lark is imported only where it parses
+
     return file_body(tree, source)
 
 
