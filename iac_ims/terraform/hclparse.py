@@ -47,15 +47,28 @@ def parse_expression(text: str) -> ir.Expr:
     `text` is not exactly one expression.  Results are cached by text (the nodes are
     immutable).  Positions in the result are those of the line `__x = text`.
     """
-    from lark.exceptions import LarkError, UnexpectedInput  # only once a template is parsed
-
-    from iac_ims.terraform.lark_to_ir import file_body
+    from iac_ims.terraform.fastparse import FastParseError, parse_body
 
     if not isinstance(text, str):
         raise ValueError("expression text must be a string")
-    src = f"{_PREFIX}{text}\n"
     try:
-        body = file_body(_parser().parse(src), src)
+        body = parse_body(_PREFIX + text)  # Lark's IR, ten times faster; it declines every error
+    except FastParseError:
+        body = _lark_body(f"{_PREFIX}{text}\n")
+    items = body.items
+    if len(items) != 1 or type(items[0]) is not ir.AttributeDef or items[0].name != _NAME:
+        raise ValueError("syntax error: not a single expression")
+    return items[0].expr
+
+
+def _lark_body(src: str) -> ir.Body:
+    """The body of `src` as python-hcl2's parser reads it; its syntax errors as ValueError."""
+    from lark.exceptions import LarkError, UnexpectedInput
+
+    from iac_ims.terraform.lark_to_ir import file_body
+
+    try:
+        return file_body(_parser().parse(src), src)
     except UnexpectedInput as e:
         line = getattr(e, "line", None)
         column = getattr(e, "column", None)
@@ -69,7 +82,3 @@ def parse_expression(text: str) -> ir.Expr:
         raise ValueError("syntax error: expression nested too deeply") from None
     except (RuntimeError, IndexError, TypeError) as e:  # defensive: parser internals
         raise ValueError(f"syntax error: {type(e).__name__}: {e}") from None
-    items = body.items
-    if len(items) != 1 or type(items[0]) is not ir.AttributeDef or items[0].name != _NAME:
-        raise ValueError("syntax error: not a single expression")
-    return items[0].expr
