@@ -335,6 +335,20 @@ def test_arbitrary_expression_text_parses_or_raises_value_error(text: str) -> No
     evaluate(tree, SimpleContext())
 
 
+@BOUNDED
+@given(st.one_of(EXPRESSIONS, st.text(alphabet='abc123 +-*/%()[]{}"$%~:?!=<>.,#\\\n', max_size=30)))
+def test_expression_parsed_fast_is_what_lark_gives(text: str) -> None:
+    """parse_expression takes the fast parser's IR where it has one: Lark's, node for node."""
+    from iac_ims.terraform import hclparse
+    from iac_ims.terraform.fastparse import FastParseError, parse_body
+
+    try:
+        fast = parse_body(hclparse._PREFIX + text)
+    except FastParseError:
+        return
+    assert fast == hclparse._lark_body(f"{hclparse._PREFIX}{text}\n"), text
+
+
 # ---- reports: the same whatever the run, the file names and the order ---------------------------
 
 @st.composite
