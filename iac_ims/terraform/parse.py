@@ -422,7 +422,7 @@ _BLANKS = re.compile(r"[ \t\r]*")
 
 @functools.lru_cache(maxsize=1)
 def _newline_token() -> re.Pattern[str]:
-    from iac_ims.terraform.fastparse import LARK_TERMINALS
+    from iac_ims.terraform.fastlex import LARK_TERMINALS
 
     return re.compile(LARK_TERMINALS["NL_OR_COMMENT"])
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 
-from iac_ims.terraform.fastparse import KEYWORDS, LARK_TERMINALS, SIMPLE_STRING
+from iac_ims.terraform.fastlex import KEYWORDS, LARK_TERMINALS, SIMPLE_STRING
 
 NESTING = 2  # brackets nested deeper than this in one expression: not recognised
 

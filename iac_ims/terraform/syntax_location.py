@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from iac_ims.terraform.fastparse import LARK_TERMINALS, SIMPLE_STRING
+from iac_ims.terraform.fastlex import LARK_TERMINALS, SIMPLE_STRING
 
 MAX_DEPTH = 1000  # beyond this the parser fails on nesting, not on a construct left open
 
