@@ -1,9 +1,9 @@
-"""Parsing of standalone expressions with python-hcl2's (cached) Lark parser.
+"""Parsing of standalone expressions: the fast parser, python-hcl2's Lark parser where it declines.
 
-Terraform templates (heredoc bodies, `templatefile` files) are not parsed by python-hcl2:
-their `${...}` / `%{...}` sequences reach us as text, and so do `--var` values.
-`parse_expression` turns such a piece of text into the same representation (`ir.py`) that the
-parsers produce for an attribute value, so the evaluator has only one shape to deal with.
+Terraform templates (heredoc bodies, `templatefile` files) are not parsed with the file: their
+`${...}` / `%{...}` sequences reach us as text, and so do `--var` values.  `parse_expression`
+turns such a piece of text into the same representation (`ir.py`) that the parsers produce for
+an attribute value, so the evaluator has only one shape to deal with.
 """
 
 from __future__ import annotations

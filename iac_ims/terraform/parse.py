@@ -230,7 +230,7 @@ def attach_directives(parsed: ParsedFile) -> None:
 @functools.lru_cache(maxsize=1)
 def hcl_parser() -> Any:
     """python-hcl2's grammar and post-lexer, without Lark's position propagation (half the parse
-    time): blocks and attributes take their lines from their first and last tokens instead."""
+    time): lark_to_ir takes every range from the tokens instead."""
     import hcl2
     from hcl2.postlexer import PostLexer
     from lark import Lark
