@@ -202,7 +202,7 @@ Expr = Union[
 def heredoc_end(token_text: str, line: int) -> tuple[int, int]:
     """(end_line, end_column) of a heredoc token that starts on `line`: just past its closing
     marker, the newline after the marker not counted (so an attribute ends on the marker's line)."""
-    text = token_text[:-1] if token_text.endswith("\n") else token_text
+    text = token_text.removesuffix("\n").removesuffix("\r")
     newlines = text.count("\n")
     return line + newlines, len(text) - text.rfind("\n")
 
