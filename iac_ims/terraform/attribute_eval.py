@@ -81,7 +81,7 @@ def _eval_json_value(value: Any, ctx: Any, depth: int) -> Any:
         return Unknown("JSON value nested too deeply")
     if isinstance(value, str):
         if "${" in value or "%{" in value:
-            from iac_ims.terraform.template import evaluate_template
+            from iac_ims.terraform.evaluate import evaluate_template
 
             return evaluate_template(value, ctx, Budget())
         return value

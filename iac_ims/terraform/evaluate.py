@@ -34,16 +34,12 @@ from iac_ims.terraform.semantics import (
     index_number,
     map_key,
     plain_unknown,
-    some_of,
     type_name,
 )
 from iac_ims.terraform.template import TemplateSyntaxError, compile_template
 from iac_ims.terraform.values import Invalid, PartialList, Reference, Unknown, instance_suffix, partial_list
 
-__all__ = [
-    "Evaluator", "evaluate", "evaluate_template", "MAX_TEMPLATEFILE_DEPTH",
-    "as_collection", "some_of",  # semantics.py's: the loader's modules still import them from here
-]
+__all__ = ["Evaluator", "evaluate", "evaluate_template", "MAX_TEMPLATEFILE_DEPTH"]
 
 MAX_TEMPLATEFILE_DEPTH = 8
 

@@ -32,6 +32,7 @@ from typing import Any
 from iac_ims.terraform import ir
 from iac_ims.terraform.fastlex import END, KEYWORDS, LARK_TERMINALS, NL, SIMPLE_STRING, FastParseError, tokenize
 from iac_ims.terraform.fastnodes import new
+from iac_ims.terraform.heredoc import heredoc_body
 
 __all__ = ["FastParseError", "parse_body", "LARK_TERMINALS", "KEYWORDS", "SIMPLE_STRING", "MAX_DEPTH"]
 
@@ -81,12 +82,6 @@ def parse_body(text: str) -> ir.Body:
     finally:
         if gc_was_enabled:
             gc.enable()
-
-
-def _heredoc_body(token: str) -> tuple[str, bool]:
-    from iac_ims.terraform.template import heredoc_body  # template imports the parsers
-
-    return heredoc_body(token)
 
 
 class _Parser:
@@ -296,7 +291,7 @@ class _Parser:
             i += 1
         elif t == "HEREDOC_TEMPLATE" or t == "HEREDOC_TEMPLATE_TRIM":
             v = vals[i]
-            body, strip = _heredoc_body(v)
+            body, strip = heredoc_body(v)
             node = _Heredoc(lines[i], cols[i], *ir.heredoc_end(v, lines[i]), body, strip)
             i += 1
         elif t == "TEMPLATE_STRING":

@@ -155,7 +155,7 @@ def _dynamic_items(dynamic: Block, ctx: Any) -> list[tuple[Any, Any, bool]]:
 
 def some_element(collection: Any, unknown: Unknown) -> Any:
     """What each element of an unknown for_each collection is known to be."""
-    from iac_ims.terraform.evaluate import some_of
+    from iac_ims.terraform.semantics import some_of
 
     some = some_of(collection)
     return some.element if some is not None else unknown
@@ -165,7 +165,7 @@ def some_element(collection: Any, unknown: Unknown) -> Any:
 def iteration_items(collection: Any) -> list[tuple[Any, Any]] | Unknown:
     """(key, value) pairs of a for_each collection, Terraform's order; Unknown if not known.
     A resource with for_each is the map of its instances (see modules.ResourceHandle.collection)."""
-    from iac_ims.terraform.evaluate import as_collection
+    from iac_ims.terraform.semantics import as_collection
 
     collection = as_collection(collection)
     unknown = first_unknown(collection) if not isinstance(collection, dict) else (

@@ -27,6 +27,7 @@ from typing import Any, Callable
 from lark import Token, Tree
 
 from iac_ims.terraform import ir
+from iac_ims.terraform.heredoc import heredoc_body
 
 __all__ = ["expression", "file_body"]
 
@@ -167,8 +168,6 @@ def _b_expr_term(node: Tree, items: list, source: Any) -> Any:
 
 
 def _b_heredoc(node: Tree, items: list, source: Any) -> ir.Heredoc:
-    from iac_ims.terraform.template import heredoc_body  # template imports the parsers
-
     (tok,) = items
     text = str(tok)
     body, strip = heredoc_body(text)

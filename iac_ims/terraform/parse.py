@@ -8,7 +8,6 @@ Expressions are kept as `ir.Expr` for the evaluator.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import json
 import os
@@ -259,7 +258,7 @@ def parse_hcl_text(text: str, rel: str) -> tuple[list[Block], dict[str, Attribut
     if error is not None:
         return [], {}, error
     try:
-        blocks, attributes = _body(body, rel, _AttributeEnds(text))
+        blocks, attributes = _body(body, rel)
     except RecursionError:
         return [], {}, _error(rel, "blocks nested too deeply to read")
     return blocks, attributes, None
@@ -351,93 +350,20 @@ def json_syntax_error(rel: str, text: str, exc: json.JSONDecodeError, prefix: st
     return Diagnostic("IMS900", f"{prefix}: {message}", file=rel, line=line, end_line=line, column=column)
 
 
-def _body(body: ir.Body, rel: str, ends: _AttributeEnds) -> tuple[list[Block], dict[str, Attribute]]:
+def _body(body: ir.Body, rel: str) -> tuple[list[Block], dict[str, Attribute]]:
     attributes: dict[str, Attribute] = {}
     blocks: list[Block] = []
     for item in body.items:
         if type(item) is ir.AttributeDef:
-            attributes[item.name] = Attribute(item.name, item.expr, item.line, ends.end_line(item))
+            attributes[item.name] = Attribute(item.name, item.expr, item.line, item.end_line)
         else:
-            blocks.append(_block(item, rel, ends))
+            blocks.append(_block(item, rel))
     return blocks, attributes
 
 
-def _block(node: ir.BlockDef, rel: str, ends: _AttributeEnds) -> Block:
-    blocks, attributes = _body(node.body, rel, ends)
+def _block(node: ir.BlockDef, rel: str) -> Block:
+    blocks, attributes = _body(node.body, rel)
     return Block(node.type, node.labels, attributes, blocks, rel, node.line, node.end_line)
-
-
-class _AttributeEnds:
-    """The last line of an attribute as python-hcl2's grammar has it, which the reports have
-    always used: in that grammar a binary operation at the end of an attribute takes the newline
-    and comment tokens after it, so its attribute ends where the last of those tokens does (a
-    newline token takes the next line's indentation: it ends on that next line)."""
-
-    def __init__(self, text: str):
-        self.text = text + "\n"  # what the parsers read (see _hcl_body)
-        self._line_starts: list[int] | None = None
-
-    def end_line(self, attribute: ir.AttributeDef) -> int:
-        leaf = _trailing_binary_operand(attribute.expr)
-        if leaf is None:
-            return attribute.end_line
-        offset = self._offset(leaf.end_line, leaf.end_column)
-        if type(leaf) is ir.Heredoc:  # its token takes the newline after its closing marker
-            offset = self.text.index("\n", offset) + 1
-        last = _last_newline_token(self.text, offset)
-        if last is None:
-            return attribute.end_line
-        start, token = last
-        end = bisect.bisect_right(self._starts(), start) + token.count("\n")
-        return end - 1 if token.endswith("\n") else end
-
-    def _offset(self, line: int, column: int) -> int:
-        return self._starts()[line - 1] + column - 1
-
-    def _starts(self) -> list[int]:
-        if self._line_starts is None:
-            self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
-        return self._line_starts
-
-
-def _trailing_binary_operand(expr: ir.Expr) -> ir.Expr | None:
-    """The last operand of the binary operation `expr` ends with (through the false branches of
-    conditionals), or None when it ends with anything else."""
-    while type(expr) is ir.Conditional:
-        expr = expr.false_value
-    if type(expr) is not ir.BinaryOp:
-        return None
-    leaf: ir.Expr = expr
-    while True:
-        if type(leaf) is ir.BinaryOp:
-            leaf = leaf.right
-        elif type(leaf) is ir.UnaryOp:
-            leaf = leaf.operand
-        else:
-            return leaf
-
-
-_BLANKS = re.compile(r"[ \t\r]*")
-
-
-@functools.lru_cache(maxsize=1)
-def _newline_token() -> re.Pattern[str]:
-    from iac_ims.terraform.fastlex import LARK_TERMINALS
-
-    return re.compile(LARK_TERMINALS["NL_OR_COMMENT"])
-
-
-def _last_newline_token(text: str, offset: int) -> tuple[int, str] | None:
-    """(offset, text) of the last of the newline and comment tokens that follow `offset`."""
-    last = None
-    pattern = _newline_token()
-    while True:
-        offset = _BLANKS.match(text, offset).end()
-        match = pattern.match(text, offset)
-        if match is None or not match.group():
-            return last
-        last = (offset, match.group())
-        offset = match.end()
 
 
 # ---- Terraform JSON syntax -------------------------------------------------------------

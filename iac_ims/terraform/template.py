@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from iac_ims.terraform import ir
-from iac_ims.terraform.heredoc import heredoc_body  # noqa: F401  (its former home: importers not yet moved)
 from iac_ims.terraform.hclparse import parse_expression
 from iac_ims.terraform.semantics import EvalError, unescape
 
@@ -368,10 +367,3 @@ def _directive_token(d: ir.Directive) -> tuple:
         return (_DIRECTIVE_TOKENS[kind], None, d.strip_left, d.strip_right)
     raise EvalError(f"unsupported string part ({kind})")
 
-
-def evaluate_template(text: str, ctx: Any, budget: Any = None, *, variables: dict | None = None) -> Any:
-    """`evaluate.evaluate_template`, for the importers that still look for it here (the template
-    language itself never calls the evaluator)."""
-    from iac_ims.terraform.evaluate import evaluate_template as evaluate
-
-    return evaluate(text, ctx, budget, variables=variables)
