@@ -30,14 +30,14 @@ PARSE_TIMEOUT_S = 10.0  # python-hcl2 can be exponential on some malformed input
 _DIRECTIVE_LINE = re.compile(r"(?:#|//|/\*)\s*(iac-ims(?=[\s:])[^\n]*?)\s*(?:\*/\s*)?$")
 
 
-@dataclass
+@dataclass(slots=True)
 class JsonExpr:
     """An expression written in Terraform's JSON syntax: strings are templates."""
 
     value: Any
 
 
-@dataclass
+@dataclass(slots=True)
 class Attribute:
     name: str
     expr: Any  # ir.Expr or JsonExpr
@@ -46,7 +46,7 @@ class Attribute:
     file: str | None = None  # set when merged in from an override file (None: the block's file)
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     type: str
     labels: tuple[str, ...]
