@@ -199,9 +199,15 @@ class Loader:
         blocks are not kept: the report is the same as with every file parsed and kept.
         `checked`: answers already computed in worker processes, by path."""
         for source_file in self.source_files.values():
-            if source_file.parsed is None and source_file.error is None and source_file.text is not None:
+            if source_file.parsed is None and source_file.error is None:
                 key = str(source_file.path)
-                error = checked[key] if key in checked else syntax_error(source_file.rel, source_file.text)
+                if key in checked:
+                    error = checked[key]
+                else:
+                    text = source_file.text
+                    if text is None:
+                        continue
+                    error = syntax_error(source_file.rel, text)
                 if error is not None:
                     self.report(error)
                     self._syntax_error_dirs.add(source_file.path.parent)

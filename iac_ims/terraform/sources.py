@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+import zlib
 from pathlib import Path
 from sys import intern
 from typing import Any, Callable
@@ -51,17 +51,42 @@ def lexical_headers(text: str) -> set[tuple[str, ...]]:
     return found
 
 
-@dataclass
 class SourceFile:
-    """One Terraform file of a module: read at once, parsed only when something needs it."""
+    """One Terraform file of a module: read at once, parsed only when something needs it.
 
-    path: Path
-    rel: str
-    text: str | None
-    error: Diagnostic | None
-    parsed: ParsedFile | None = None
-    digest: str | None = None  # content hash of the bytes read, when the scan cache wants it
-    _headers: set[tuple[str, ...]] | None = field(default=None, repr=False)
+    Most files of a large repository are never parsed (nothing an IAM block depends on is in
+    them): their text is kept compressed (`set_aside`) until it is parsed or syntax-checked,
+    so that what the scan holds grows with the Terraform it reads, not with the repository."""
+
+    __slots__ = ("path", "rel", "error", "parsed", "digest", "_text", "_packed", "_headers")
+
+    def __init__(self, path: Path, rel: str, text: str | None, error: Diagnostic | None,
+                 parsed: ParsedFile | None = None, digest: str | None = None):
+        self.path = path
+        self.rel = rel
+        self.error = error
+        self.parsed = parsed
+        self.digest = digest  # content hash of the bytes read, when the scan cache wants it
+        self._text = text
+        self._packed: bytes | None = None
+        self._headers: set[tuple[str, ...]] | None = None
+
+    @property
+    def text(self) -> str | None:
+        if self._packed is not None:
+            return zlib.decompress(self._packed).decode("utf-8")
+        return self._text
+
+    @text.setter
+    def text(self, value: str | None) -> None:
+        self._text = value
+        self._packed = None
+
+    def set_aside(self) -> None:
+        """Keep the text compressed: the file is not parsed now, and may never be."""
+        if self._text is not None and self.parsed is None:
+            self._packed = zlib.compress(self._text.encode("utf-8"), 1)
+            self._text = None
 
     @property
     def headers(self) -> set[tuple[str, ...]]:
@@ -71,7 +96,8 @@ class SourceFile:
             if self.rel.endswith(".json"):  # JSON syntax has no block headers to scan: look inside when in doubt
                 self._headers = {UNCERTAIN}
             else:
-                self._headers = lexical_headers(self.text) if self.text is not None else set()
+                text = self.text
+                self._headers = lexical_headers(text) if text is not None else set()
         return self._headers
 
 
@@ -107,6 +133,8 @@ class ModuleSource:
         self._absent: dict[tuple[str, ...], bool] = {}  # header -> every file that may declare it read cleanly
         self._read_overrides(sorted((f for f in files if is_override_file(f.path.name)), key=lambda f: f.path.name))
         self._ensure(lambda f: must_parse(f) or any(h[0] == "module" for h in f.headers))
+        for source_file in files:
+            source_file.set_aside()
 
     def _ensure(self, wanted: Callable[[SourceFile], bool]) -> None:
         for source_file in self._base:
