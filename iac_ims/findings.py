@@ -20,7 +20,7 @@ def printable(text: Any) -> Any:
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
-@dataclass
+@dataclass(slots=True)
 class Finding:
     rule_id: str
     severity: str

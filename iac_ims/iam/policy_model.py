@@ -14,7 +14,7 @@ EFFECTS = ("Allow", "Deny")
 ALLOW, DENY = EFFECTS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActionEntry:
     """One entry of a statement's `Action`, as written, and where it is (`Statement[0].Action[2]`)."""
 
@@ -22,7 +22,7 @@ class ActionEntry:
     json_path: str
 
 
-@dataclass
+@dataclass(slots=True)
 class PolicyProblem:
     """A problem with a policy document: the rule, a sentence a person can act on, where it is
     (a JSON path such as `Statement[1].Action[0]`; "" for the document itself), and a fix."""
@@ -35,7 +35,7 @@ class PolicyProblem:
     actions: tuple[str, ...] = ()  # the actions concerned (IMS101: the unknown one; IMS107: missing)
 
 
-@dataclass
+@dataclass(slots=True)
 class Statement:
     index: int
     effect: Any  # "Allow" | "Deny" | Unknown | None (missing or invalid: neither allows nor denies)
@@ -75,7 +75,7 @@ class Statement:
         return f"{where} of {self.source}" if self.source else where
 
 
-@dataclass
+@dataclass(slots=True)
 class PolicyDocument:
     version: Any
     statements: list[Statement] = field(default_factory=list)

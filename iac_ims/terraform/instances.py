@@ -19,6 +19,8 @@ MAX_INSTANCES = 10_000  # one count/for_each beyond this is treated as unknown
 class EvaluatedBlock:
     """A block whose attributes are evaluated on first use, in the context it belongs to."""
 
+    __slots__ = ()
+
     block: Block
     ctx: Any
     _values: dict[str, tuple[Any, bool]]  # name -> (value, uncertain)
@@ -59,7 +61,7 @@ class EvaluatedBlock:
         return getattr(self.ctx, "owner", None)
 
 
-@dataclass
+@dataclass(slots=True)
 class NestedBlock(EvaluatedBlock):
     """A nested block (`project_role { ... }`), static or produced by `dynamic`."""
 
@@ -69,7 +71,7 @@ class NestedBlock(EvaluatedBlock):
     _values: dict[str, tuple[Any, bool]] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class ResourceInstance(EvaluatedBlock):
     mode: str  # "managed" or "data"
     type: str

@@ -26,6 +26,9 @@ class ModuleContext:
     `uncertain`: the instance may not exist in a real run, or its each/count values may differ
     (its count/for_each is unknown or read something uncertain; see certainty.py)."""
 
+    __slots__ = ("owner", "each_key", "each_value", "count_index", "origin", "iterators", "_uncertain",
+                 "path_module", "path_root", "path_cwd")
+
     def __init__(self, module: "ModuleInstance", each_key: Any = MISSING, each_value: Any = MISSING,
                  count_index: Any = MISSING, origin: Block | None = None,
                  iterators: dict[str, dict[str, Any]] | None = None, uncertain: bool = False):

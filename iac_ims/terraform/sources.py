@@ -9,7 +9,7 @@ import re
 import zlib
 from pathlib import Path
 from sys import intern
-from typing import Any, Callable
+from typing import Any, Callable, Union
 
 from iac_ims.terraform.attribute_eval import NO_CONTEXT, eval_expr
 from iac_ims.terraform.overrides import from_override, is_override_file, merge_all, slot_of
@@ -27,9 +27,11 @@ _HEADER = re.compile(
 _KINDS = {kind: kind for kind in ("resource", "data", "variable", "output", "module", "locals", "provider")}
 _LOOSE_HEADER = re.compile(r"\n[ \t]*(?:resource|data|variable|output|module|locals|provider)\b")
 UNCERTAIN = ("?",)  # a header-like line the scan could not read: look inside when in doubt
+Headers = Union[tuple[tuple[str, ...], ...], frozenset[tuple[str, ...]]]  # what a file declares
+_SMALL = 32  # up to this many headers, a tuple (see lexical_headers)
 
 
-def lexical_headers(text: str) -> set[tuple[str, ...]]:
+def lexical_headers(text: str) -> Headers:
     """What a file declares, read from its block headers without parsing it."""
     found: set[tuple[str, ...]] = set()
     text = "\n" + text
@@ -48,7 +50,9 @@ def lexical_headers(text: str) -> set[tuple[str, ...]]:
             found.add((kind, intern(first), second))
     if len(_LOOSE_HEADER.findall(text)) != strict:
         found.add(UNCERTAIN)
-    return found
+    # kept for every unparsed file: a small set takes several times the memory of a tuple, and
+    # looking through a few entries is as quick as hashing
+    return tuple(found) if len(found) <= _SMALL else frozenset(found)
 
 
 class SourceFile:
@@ -69,7 +73,7 @@ class SourceFile:
         self.digest = digest  # content hash of the bytes read, when the scan cache wants it
         self._text = text
         self._packed: bytes | None = None
-        self._headers: set[tuple[str, ...]] | None = None
+        self._headers: Headers | None = None
 
     @property
     def text(self) -> str | None:
@@ -89,15 +93,15 @@ class SourceFile:
             self._text = None
 
     @property
-    def headers(self) -> set[tuple[str, ...]]:
+    def headers(self) -> Headers:
         """What the file declares, from its block headers; asked only of files not parsed (yet),
         so a file parsed at once is never scanned for them."""
         if self._headers is None:
             if self.rel.endswith(".json"):  # JSON syntax has no block headers to scan: look inside when in doubt
-                self._headers = {UNCERTAIN}
+                self._headers = (UNCERTAIN,)
             else:
                 text = self.text
-                self._headers = lexical_headers(text) if text is not None else set()
+                self._headers = lexical_headers(text) if text is not None else ()
         return self._headers
 
 

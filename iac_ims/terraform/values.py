@@ -28,7 +28,7 @@ def instance_suffix(key: Any) -> str:
     return "[" + json.dumps(key, ensure_ascii=False) + "]"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unknown:
     """A value that cannot be resolved statically.
 
@@ -53,7 +53,7 @@ class Unknown:
         return Unknown(reason, tuple(deps))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference(Unknown):
     """An unknown attribute of a known resource instance, e.g. `huaweicloud_identity_role.x.id`.
 
@@ -68,7 +68,7 @@ class Reference(Unknown):
     instance_keys_known: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PartialList(Unknown):
     """A list or set only partly known: every element of `known` is certainly a member (its value
     may itself be unknown, e.g. a `Reference`), and further elements may exist.
@@ -92,7 +92,7 @@ def partial_list(known: Iterable[Any], unknown_parts: Iterable[Unknown]) -> Any:
     return PartialList(combined.reason, combined.depends_on, known=known, unknown_parts=parts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Invalid(Unknown):
     """An expression Terraform certainly rejects (IMS903): a reference to something not declared
     (`static`: an error in the configuration itself, whatever the inputs) or an index a known
@@ -152,7 +152,7 @@ def first_unknown(value: Any, _depth: int = 0) -> Unknown | None:
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class Diagnostic:
     """Something the reading layer wants reported (IMS900/IMS901/IMS902), with its location."""
 
@@ -166,7 +166,7 @@ class Diagnostic:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PartialJson(Unknown):
     """`jsonencode(v)` where `v` has unknown parts: the JSON text is unknown, but its structure
     is not.  The policy layer reads `value` (with Unknowns at the unknown leaves) instead of
@@ -175,7 +175,7 @@ class PartialJson(Unknown):
     value: Any = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PartialString(Unknown):
     """A template (heredoc, `templatefile`) whose text is known except for some interpolations:
     `parts` holds the known text and an `Unknown` for each unknown interpolation, in order.
