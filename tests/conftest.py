@@ -42,8 +42,8 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
 
 @pytest.fixture(autouse=True)
 def _product_time_limits_are_hang_guards(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The scanner's own wall-clock limits (a Lark parse, a backtracking regex) change findings
-    when they fire; on a busy machine a sound 1 MB parse can pass 10 s. In-process tests lift
+    """The scanner's own time limits (a Lark parse's CPU time, a backtracking regex's wall-clock
+    time) change findings when they fire; on a slow machine a sound 1 MB parse can pass 10 s. In-process tests lift
     them to the hang guard, so a result never depends on load; no in-process test relies on
     them firing (the hostile cases that do run the CLI in a subprocess, with the real limits)."""
     from iac_ims.terraform import functions_strings, parse

@@ -441,3 +441,19 @@ def test_terraform_json_syntax_is_read_like_hcl(tmp_path: Path) -> None:
     assert {f.rule_id for f in report.findings} == {"IMS101", "IMS104", "IMS203"}
     assert all(f.file == "main.tf.json" and f.resource == "huaweicloud_identity_role.reader"
                for f in report.findings)
+
+
+def test_the_parse_limit_counts_cpu_time_not_waiting():
+    """A busy machine must not turn a sound file into an IMS900: the parse limit counts the
+    process's own CPU time, so time spent waiting does not count and a runaway parse still stops."""
+    import time
+
+    from iac_ims.terraform import parse
+
+    with parse._time_limit(0.2):
+        time.sleep(0.4)  # waiting, as when the cores are taken by others: no CPU time used
+    with pytest.raises(parse.ParseTimeout):
+        with parse._time_limit(0.2):
+            give_up = time.process_time() + 10  # a runaway parse (bounded: the test must not hang)
+            while time.process_time() < give_up:
+                pass

@@ -24,7 +24,7 @@ from iac_ims.terraform import ir
 from iac_ims.terraform.values import Diagnostic
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # a larger .tf is reported, not parsed (python-hcl2: ~200 B RSS/byte)
-PARSE_TIMEOUT_S = 10.0  # python-hcl2 can be exponential on some malformed input
+PARSE_TIMEOUT_S = 10.0  # CPU seconds: python-hcl2 can be exponential on some malformed input
 
 # a comment that starts with `iac-ims` then `:` or a space: a directive, or one written wrong (IMS904)
 _DIRECTIVE_LINE = re.compile(r"(?:#|//|/\*)\s*(iac-ims(?=[\s:])[^\n]*?)\s*(?:\*/\s*)?$")
@@ -78,7 +78,9 @@ class ParseTimeout(Exception):
 
 @contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt a runaway parse.  Only the main thread can take signals; elsewhere no limit."""
+    """Interrupt a runaway parse after `seconds` of the process's CPU time (not wall-clock time,
+    so that a busy machine does not turn a sound file into an IMS900).  Only the main thread can
+    take signals; elsewhere no limit."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
@@ -86,13 +88,13 @@ def _time_limit(seconds: float) -> Iterator[None]:
     def _raise(signum: int, frame: Any) -> None:
         raise ParseTimeout()
 
-    previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.signal(signal.SIGPROF, _raise)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def _error(rel: str, message: str, line: int | None = None, column: int | None = None) -> Diagnostic:
@@ -269,7 +271,7 @@ def parse_hcl_body(text: str, rel: str) -> tuple[ir.Body | None, Diagnostic | No
     try:
         return _hcl_body(text), None
     except ParseTimeout:
-        return None, _error(rel, f"parsing took longer than {PARSE_TIMEOUT_S:g} s (malformed input?); file skipped")
+        return None, _error(rel, f"parsing took more than {PARSE_TIMEOUT_S:g} s of CPU time (malformed input?); file skipped")
     except RecursionError:
         return None, _error(rel, "syntax error: nesting too deep to parse")
     except Exception as exc:  # Lark's syntax errors; python-hcl2 raises VisitError/RuntimeError on some inputs
