@@ -18,6 +18,7 @@ them); `evaluate` itself never raises: it returns `Unknown("error: ...")`.  Reso
 from __future__ import annotations
 
 from dataclasses import replace
+from collections.abc import Iterator
 from typing import Any
 
 from iac_ims.terraform import ir
@@ -387,6 +388,22 @@ class Evaluator:
                 scope.pop(n, None)
             else:
                 scope[n] = old
+
+    def each_bound(self, names: tuple, items: Any) -> Iterator[None]:
+        """Bind `names` (key name or None, value name) to each (key, value) of `items` in turn,
+        a step each, yielding while they are bound; the scope is as it was afterwards."""
+        kname, vname = names
+        scope = self.scope
+        saved = self.bind(names)
+        try:
+            for k, v in items:
+                self.spend()
+                if kname is not None:
+                    scope[kname] = k
+                scope[vname] = v
+                yield
+        finally:
+            self.unbind(saved)
 
     # -- templates ------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ protocols, not against the class, so that none of them imports the evaluator: it
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from iac_ims.terraform import ir
@@ -49,3 +50,5 @@ class Evaluation(FunctionEvaluation, Protocol):
     def bind(self, names: tuple) -> list: ...
 
     def unbind(self, saved: list) -> None: ...
+
+    def each_bound(self, names: tuple, items: Any) -> Iterator[None]: ...

@@ -28,25 +28,15 @@ def _for_iterations(ev: Evaluation, names: tuple, items: Any, cond: Any, unknown
     if isinstance(items, Unknown):
         unknowns.append(items)
         return
-    kname, vname = names
-    scope = ev.scope
-    saved = ev.bind(names)
-    try:
-        for k, v in items:
-            ev.spend()
-            if kname is not None:
-                scope[kname] = k
-            scope[vname] = v
-            if cond is not None:
-                c = bool_or_unknown(ev.eval(cond))
-                if isinstance(c, Unknown):
-                    unknowns.append(c)
-                    continue
-                if not c:
-                    continue
-            yield
-    finally:
-        ev.unbind(saved)
+    for _ in ev.each_bound(names, items):
+        if cond is not None:
+            c = bool_or_unknown(ev.eval(cond))
+            if isinstance(c, Unknown):
+                unknowns.append(c)
+                continue
+            if not c:
+                continue
+        yield
 
 
 def _soft_bool(ev: Evaluation, cond: ir.Expr) -> Any:

@@ -75,19 +75,10 @@ def _render(ev: Evaluation, nodes: tuple, out: list, unknowns: list, size: list)
                     unknowns.append(items)
                     out.append(None)  # how much text follows is unknown
                     continue
-                saved = ev.bind((kname, vname))
-                scope = ev.scope
-                try:
-                    for k, v in items:
-                        ev.spend()
-                        if kname is not None:
-                            scope[kname] = k
-                        scope[vname] = v
-                        _render(ev, body, out, unknowns, size)
-                        if size[0] > MAX_STRING_SIZE:
-                            raise _TooLarge()
-                finally:
-                    ev.unbind(saved)
+                for _ in ev.each_bound((kname, vname), items):
+                    _render(ev, body, out, unknowns, size)
+                    if size[0] > MAX_STRING_SIZE:
+                        raise _TooLarge()
             if size[0] > MAX_STRING_SIZE:
                 raise _TooLarge()
     finally:
